@@ -1,0 +1,223 @@
+"""The one boundary where the environment becomes a typed, frozen config."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import InputError
+
+TRUE = {"true", "yes", "1"}
+FALSE = {"false", "no", "0"}
+JOB_STATUSES = ("success", "failure", "cancelled")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitHubContext:
+    """What the runner tells us about the run."""
+
+    actions: bool = False  # GITHUB_ACTIONS=true: workflow commands are understood
+    act: bool = False  # running under nektos/act
+    server_url: str = ""
+    api_url: str = ""
+    repository: str = ""
+    run_id: str = ""
+    run_attempt: int = 1
+    runner_name: str = ""
+    workspace: Path = Path()
+    output_file: Path | None = None
+    summary_file: Path | None = None
+    debug: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    metrics_file: Path
+    echo_url: str
+    echo_token: str = field(repr=False)
+    recipients: tuple[str, ...]
+    report: str  # sync, drain or auto
+    job_status: str
+    title: str
+    template: Path | None
+    timezone: ZoneInfo
+    format: str  # slack or markdown
+    dry_run: bool
+    fail_on_error: bool
+    timeout_seconds: float
+    github_token: str = field(repr=False)
+    github: GitHubContext
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.echo_token, self.github_token) if s)
+
+
+class Inputs:
+    """Reads ``INPUT_<NAME>`` exactly as the runner exports it (hyphens kept, maybe padded)."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def get(self, name: str, default: str = "") -> str:
+        value = self.env.get("INPUT_" + name.replace(" ", "_").upper(), "").strip()
+        return value or default
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.get(name)
+        if not raw:
+            return default
+        if raw.lower() in TRUE:
+            return True
+        if raw.lower() in FALSE:
+            return False
+        raise InputError(
+            f"Input '{name}' must be true or false (also yes/no/1/0), got {raw!r}. "
+            f"Set `{name}: true` or `{name}: false` in the step's `with:`."
+        )
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        raw = self.get(name, default).lower()
+        if raw not in choices:
+            raise InputError(
+                f"Input '{name}' must be one of {', '.join(choices)}; got {self.get(name)!r}."
+            )
+        return raw
+
+
+def github_context(env: Mapping[str, str]) -> GitHubContext:
+    def path(name: str) -> Path | None:
+        return Path(env[name]) if env.get(name) else None
+
+    try:
+        attempt = max(1, int(env.get("GITHUB_RUN_ATTEMPT", "1") or "1"))
+    except ValueError:
+        attempt = 1
+    return GitHubContext(
+        actions=env.get("GITHUB_ACTIONS") == "true",
+        act=env.get("ACT", "").lower() == "true",
+        server_url=env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
+        api_url=env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
+        repository=env.get("GITHUB_REPOSITORY", ""),
+        run_id=env.get("GITHUB_RUN_ID", ""),
+        run_attempt=attempt,
+        runner_name=env.get("RUNNER_NAME", ""),
+        workspace=Path(env.get("GITHUB_WORKSPACE") or "."),
+        output_file=path("GITHUB_OUTPUT"),
+        summary_file=path("GITHUB_STEP_SUMMARY"),
+        debug=env.get("RUNNER_DEBUG") == "1",
+    )
+
+
+def enabled(env: Mapping[str, str]) -> bool:
+    """Read first and alone: `enabled: false` skips everything, even other bad inputs."""
+    return Inputs(env).flag("enabled", True)
+
+
+def load_config(env: Mapping[str, str]) -> Config:
+    inputs = Inputs(env)
+    github = github_context(env)
+    dry_run = inputs.flag("dry-run", False)
+
+    metrics = inputs.get("metrics-file")
+    if not metrics:
+        raise InputError(
+            "Input 'metrics-file' is required: set it to the JSON file your pipeline step "
+            "wrote, e.g. `metrics-file: sync-metrics.json`."
+        )
+    template = inputs.get("template")
+    return Config(
+        metrics_file=github.workspace / metrics,
+        echo_url=echo_url(inputs.get("echo-url"), dry_run),
+        echo_token=inputs.get("echo-token"),
+        recipients=recipients(inputs.get("channel", "#sales-cold-email-replies")),
+        report=inputs.choice("report", "auto", ("sync", "drain", "auto")),
+        job_status=inputs.choice("job-status", "success", JOB_STATUSES),
+        title=inputs.get("title"),
+        template=github.workspace / template if template else None,
+        timezone=timezone(inputs.get("timezone", "America/New_York")),
+        format=inputs.choice("format", "slack", ("slack", "markdown")),
+        dry_run=dry_run,
+        fail_on_error=inputs.flag("fail-on-error", False),
+        timeout_seconds=timeout(inputs.get("timeout-seconds", "180")),
+        github_token=inputs.get("github-token"),
+        github=github,
+    )
+
+
+def recipients(raw: str) -> tuple[str, ...]:
+    found = tuple(r.strip() for r in re.split(r"[,\n]", raw) if r.strip())
+    if not found:
+        raise InputError("Input 'channel' names no recipient: give a channel like '#sales'.")
+    return found
+
+
+def timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            f"Input 'timezone' is not a known IANA time zone: {name!r}. Use a canonical name "
+            "such as America/New_York or Europe/Berlin; old aliases like US/Eastern are missing "
+            "from some systems' time zone data."
+        ) from None
+
+
+def timeout(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 3600:
+        raise InputError(
+            f"Input 'timeout-seconds' must be a number of seconds from 1 to 3600, got {raw!r}."
+        )
+    return value
+
+
+def echo_url(raw: str, dry_run: bool) -> str:
+    if not raw:
+        if dry_run:
+            return ""
+        raise InputError(
+            "Input 'echo-url' is required unless `dry-run: true`: set it to the base URL of "
+            "the Echo API, e.g. `echo-url: ${{ secrets.ECHO_API_BASE_URL }}`. If it comes "
+            "from a secret, check that the secret exists in this repository."
+        )
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError:
+        raise InputError("Input 'echo-url' is not a valid URL.") from None
+    if parts.username or parts.password:
+        raise InputError(
+            "Input 'echo-url' must not carry credentials: pass the token as `echo-token` "
+            "instead, so it is masked and sent only as a header."
+        )
+    if parts.scheme == "https" and host:
+        pass
+    elif parts.scheme == "http" and is_loopback(host):
+        pass  # a local Echo (tests, act); nothing leaves the machine
+    else:
+        raise InputError(
+            "Input 'echo-url' must start with https:// (plain http:// is allowed only for "
+            "localhost), so the report and token are not sent in clear text."
+        )
+    if parts.query or parts.fragment:
+        raise InputError("Input 'echo-url' must be the API's base URL, without ?query or #.")
+    return raw.rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

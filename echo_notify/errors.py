@@ -1,0 +1,41 @@
+"""The action's errors. Each message is what the user reads in the annotation."""
+
+from __future__ import annotations
+
+
+class ActionError(Exception):
+    """Base of every expected failure; ``title`` heads the annotation."""
+
+    title = "Echo Notify failed"
+
+
+class InputError(ActionError):
+    """A wrong input: always fails the step."""
+
+    title = "Echo Notify: invalid input"
+
+
+class MetricsError(ActionError):
+    """The metrics file cannot be rendered at all."""
+
+    title = "Echo Notify: metrics file unreadable"
+
+
+class TemplateError(InputError):
+    """A template failed to load or render: like any wrong input, it fails the step."""
+
+    title = "Echo Notify: template error"
+
+
+class DeliveryError(ActionError):
+    """Echo did not take the report. ``outcome`` is ``failed`` or ``unknown``."""
+
+    title = "Echo Notify: report not delivered"
+
+    def __init__(
+        self, message: str, *, attempts: int, message_id: str = "", outcome: str = "failed"
+    ) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.message_id = message_id
+        self.outcome = outcome

@@ -1,0 +1,141 @@
+"""Talking to the runner: workflow commands, output and summary files, the run link."""
+
+from __future__ import annotations
+
+import secrets as random_tokens
+import uuid
+from collections.abc import Callable, Iterable
+from typing import TextIO
+
+from .config import GitHubContext
+from .render import one_line
+
+SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects a step summary above 1 MiB
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+class Runner:
+    """Everything the action prints or writes for the runner goes through here."""
+
+    def __init__(self, ctx: GitHubContext, out: TextIO) -> None:
+        self.ctx = ctx
+        self.out = out
+        self.secrets: tuple[str, ...] = ()
+
+    def mask(self, secrets: Iterable[str]) -> None:
+        self.secrets = tuple(secrets)
+        if self.ctx.actions:
+            for secret in self.secrets:
+                for line in secret.splitlines():
+                    self._print(f"::add-mask::{escape_data(line)}")
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def log(self, message: str) -> None:
+        """One line of our own; data inside it cannot start a workflow command."""
+        self._print(self.redact(one_line(message)).replace("##[", "# #["))
+
+    def debug(self, message: str) -> None:
+        if self.ctx.actions:
+            self._print(f"::debug::{escape_data(self.redact(message))}")
+        elif self.ctx.debug:
+            self.log(f"debug: {message}")
+
+    def annotate(self, level: str, title: str, message: str) -> None:
+        message, title = self.redact(message), self.redact(title)
+        if self.ctx.actions:
+            self._print(f"::{level} title={escape_property(title)}::{escape_data(message)}")
+        else:
+            self._print(f"{level.capitalize()}: {title}: {one_line(message)}")
+
+    def block(self, title: str, text: str) -> None:
+        """Print untrusted multi-line text so the runner reads no command in it."""
+        text = self.redact(text)
+        if not self.ctx.actions:
+            self._print(f"--- {title} ---\n{text}\n---")
+            return
+        token = random_tokens.token_hex(16)
+        self._print(f"::group::{escape_data(title)}")
+        self._print(f"::stop-commands::{token}")
+        self._print(text)
+        self._print(f"::{token}::")
+        self._print("::endgroup::")
+
+    def set_outputs(self, outputs: dict[str, str]) -> None:
+        if self.ctx.output_file is None:
+            self.block("Outputs", "\n".join(f"{k}={v}" for k, v in outputs.items()))
+            return
+        lines = []
+        for name, value in outputs.items():
+            delimiter = f"ghadelimiter_{uuid.uuid4()}"
+            lines.append(f"{name}<<{delimiter}\n{self.redact(value)}\n{delimiter}\n")
+        with self.ctx.output_file.open("a", encoding="utf-8") as handle:
+            handle.write("".join(lines))
+
+    def summary(self, markdown: str) -> None:
+        markdown = self.redact(markdown)
+        data = markdown.encode("utf-8")
+        if len(data) > SUMMARY_LIMIT - 1024:
+            cut = data[: SUMMARY_LIMIT - 1024].decode("utf-8", "ignore")
+            markdown = cut + "\n\n… (cut to stay under GitHub's 1 MiB summary limit)\n"
+        if self.ctx.summary_file is None:
+            self.block("Job summary", markdown)
+            return
+        with self.ctx.summary_file.open("a", encoding="utf-8") as handle:
+            handle.write(markdown + "\n")
+
+    def _print(self, line: str) -> None:
+        print(line, file=self.out, flush=True)
+
+
+def run_link(ctx: GitHubContext, fallback: object) -> str:
+    """The run's page (attempt-aware); the metrics file's link only when there is no run id."""
+    if ctx.act:
+        return ""  # a local run has no page on github.com
+    if ctx.run_id and ctx.repository:
+        url = f"{ctx.server_url}/{ctx.repository}/actions/runs/{ctx.run_id}"
+        return url + (f"/attempts/{ctx.run_attempt}" if ctx.run_attempt > 1 else "")
+    if isinstance(fallback, str) and fallback.startswith("https://"):
+        return fallback.strip()
+    return ""
+
+
+def job_link(ctx: GitHubContext, token: str, debug: Callable[[str], None]) -> str | None:
+    """This job's own page, found through the API; None (and a debug line) on any failure."""
+    if not token or ctx.act or not ctx.run_id or not ctx.repository or not ctx.runner_name:
+        return None
+    try:
+        from github import Auth, Github  # noqa: PLC0415 -- slow import, needed only here
+
+        client = Github(
+            base_url=ctx.api_url,
+            auth=Auth.Token(token),
+            timeout=5,
+            retry=None,
+            seconds_between_requests=None,
+        )
+        path = f"/repos/{ctx.repository}/actions/runs/{ctx.run_id}/attempts/{ctx.run_attempt}/jobs"
+        _, data = client.requester.requestJsonAndCheck("GET", path, parameters={"per_page": 100})
+        for job in data.get("jobs", []):
+            url = job.get("html_url")
+            if (
+                job.get("runner_name") == ctx.runner_name
+                and job.get("status") == "in_progress"
+                and isinstance(url, str)
+                and url.startswith(ctx.server_url + "/")
+            ):
+                return url
+        debug("job link: no in-progress job on this runner in the API's answer")
+    except Exception as exc:  # noqa: BLE001 -- any failure falls back to the run link
+        debug(f"job link lookup failed ({type(exc).__name__}); using the run link")
+    return None

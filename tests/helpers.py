@@ -1,0 +1,179 @@
+"""Test helpers shared by every level: a scripted Echo and the runner's environment.
+
+`runner_env` follows actions/runner for a Docker action (see shared/spec/runner-contract.md):
+every input declared in action.yml becomes INPUT_<NAME> (hyphens kept, empty when unset),
+GITHUB_OUTPUT and GITHUB_STEP_SUMMARY are fresh files, and `parse_outputs` reads the output
+file the way the runner does.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import struct
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from echo_notify.echo_server import EchoServer, Handler, Store
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "metrics"
+
+
+@dataclass
+class Fault:
+    """One scripted answer: a status, or a transport failure."""
+
+    kind: str  # status | reset | late (answer after `delay`, having done the work) | raw
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    delay: float = 0.0
+
+
+class ScriptedHandler(Handler):
+    def before(self, record: dict[str, Any]) -> bool:
+        step = "send" if record["path"].endswith("/send") else "create"
+        script: deque[Fault] = self.server.script[step]  # type: ignore[attr-defined]
+        fault = script.popleft() if script else None
+        self.late = 0.0
+        if fault is None:
+            return True
+        if fault.delay and fault.kind != "late":
+            time.sleep(fault.delay)  # a sleeping host holds the connection while it wakes
+        if fault.kind == "status":
+            self.reply(fault.status, fault.body or {"error": "scripted"}, fault.headers)
+            return False
+        if fault.kind == "raw":
+            data = fault.body.encode() if isinstance(fault.body, str) else b""
+            self.send_response(fault.status)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return False
+        if fault.kind == "reset":
+            # Drop the connection with a TCP reset and no answer.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return False
+        assert fault.kind == "late"
+        self.late = fault.delay
+        return True
+
+    def reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        if getattr(self, "late", 0.0):
+            time.sleep(self.late)  # the work is done; the answer comes after the client gave up
+        try:
+            super().reply(status, body, headers)
+        except OSError:
+            pass
+
+
+class ScriptedEcho(EchoServer):
+    def __init__(self, token: str = "") -> None:
+        super().__init__(0, Store(token=token, out=io.StringIO()), ScriptedHandler)
+        self.script: dict[str, deque[Fault]] = {"create": deque(), "send": deque()}
+
+    def fail(self, step: str, *faults: Fault) -> None:
+        self.script[step].extend(faults)
+
+    @property
+    def created(self) -> int:
+        return len(self.store.messages)
+
+    @property
+    def sends(self) -> list[str]:
+        return list(self.store.sent)
+
+
+@contextmanager
+def running(server: EchoServer) -> Iterator[EchoServer]:
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def action_inputs() -> dict[str, dict[str, Any]]:
+    return yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]  # type: ignore[no-any-return]
+
+
+def runner_env(
+    workspace: Path,
+    files: Path,
+    inputs: dict[str, str],
+    *,
+    github_token: str = "",
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment the GitHub runner gives a Docker action's process."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(files / "home")}
+    for name, spec in action_inputs().items():
+        default = str(spec.get("default", ""))
+        if default == "${{ github.token }}":
+            default = github_token
+        env["INPUT_" + name.replace(" ", "_").upper()] = inputs.get(name, default)
+    unknown = set(inputs) - set(action_inputs())
+    assert not unknown, f"not declared in action.yml: {unknown}"
+    for name in ("set_output", "step_summary"):
+        (files / name).write_text("")
+    env.update(
+        {
+            "GITHUB_ACTIONS": "true",
+            "CI": "true",
+            "GITHUB_WORKSPACE": str(workspace),
+            "GITHUB_OUTPUT": str(files / "set_output"),
+            "GITHUB_STEP_SUMMARY": str(files / "step_summary"),
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_API_URL": "http://127.0.0.1:9",  # discard port: nothing leaves the machine
+            "GITHUB_REPOSITORY": "acme/cold-email",
+            "GITHUB_RUN_ID": "123456",
+            "GITHUB_RUN_ATTEMPT": "1",
+            "GITHUB_RUN_NUMBER": "42",
+            "GITHUB_JOB": "sync",
+            "RUNNER_NAME": "GitHub Actions 7",
+            "RUNNER_OS": "Linux",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    """GITHUB_OUTPUT as the runner reads it: name=value lines and name<<DELIM heredocs."""
+    outputs: dict[str, str] = {}
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line:
+            continue
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            value: list[str] = []
+            while lines[i] != delimiter:
+                value.append(lines[i])
+                i += 1
+            i += 1
+            outputs[name] = "\n".join(value)
+        else:
+            name, value_text = line.split("=", 1)
+            outputs[name] = value_text
+    return outputs
+
+
+def bodies(server: EchoServer) -> list[tuple[str, Any]]:
+    return [(r["path"], json.loads(r["body"]) if r["body"] else None) for r in server.store.requests]

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from echo_notify.config import enabled, load_config
+from echo_notify.errors import InputError
+from tests.helpers import runner_env
+
+
+def config_for(tmp_path: Path, **inputs: str):  # type: ignore[no-untyped-def]
+    base = {"metrics-file": "m.json", "echo-url": "https://echo.example.com"}
+    named = {k.replace("_", "-"): v for k, v in inputs.items()}
+    (tmp_path / "files").mkdir(exist_ok=True)
+    return load_config(runner_env(tmp_path, tmp_path / "files", {**base, **named}))
+
+
+def test_defaults_follow_action_yml(tmp_path: Path) -> None:
+    config = config_for(tmp_path)
+    assert config.metrics_file == tmp_path / "m.json"
+    assert config.recipients == ("#sales-cold-email-replies",)
+    assert (config.report, config.job_status, config.format) == ("auto", "success", "slack")
+    assert str(config.timezone) == "America/New_York"
+    assert (config.dry_run, config.fail_on_error, config.timeout_seconds) == (False, False, 180)
+    assert config.echo_token == "" and config.template is None
+
+
+def test_values_are_trimmed_and_parsed(tmp_path: Path) -> None:
+    config = config_for(
+        tmp_path,
+        metrics_file="  out/m.json \n",
+        echo_url=" https://echo.example.com/ ",
+        channel="#a, #b\n U123 ,\n",
+        dry_run=" YES ",
+        fail_on_error="1",
+        job_status="Failure",
+        timeout_seconds="30",
+    )
+    assert config.metrics_file == tmp_path / "out/m.json"
+    assert config.echo_url == "https://echo.example.com"
+    assert config.recipients == ("#a", "#b", "U123")
+    assert config.dry_run and config.fail_on_error and config.job_status == "failure"
+    assert config.timeout_seconds == 30
+
+
+def test_absolute_metrics_path_is_kept(tmp_path: Path) -> None:
+    assert config_for(tmp_path, metrics_file="/data/m.json").metrics_file == Path("/data/m.json")
+
+
+def test_tokens_stay_out_of_repr(tmp_path: Path) -> None:
+    config = config_for(tmp_path, echo_token="sekret-echo", github_token="ghs_sekret")
+    assert "sekret" not in repr(config)
+    assert config.secrets == ("sekret-echo", "ghs_sekret")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"metrics_file": ""}, "Input 'metrics-file' is required"),
+        ({"echo_url": ""}, "Input 'echo-url' is required unless `dry-run: true`"),
+        ({"report": "weekly"}, "Input 'report' must be one of sync, drain, auto; got 'weekly'"),
+        ({"job_status": "ok"}, "Input 'job-status' must be one of success, failure, cancelled"),
+        ({"format": "html"}, "Input 'format' must be one of slack, markdown"),
+        ({"timezone": "Mars/Olympus"}, "Input 'timezone' is not a known IANA time zone"),
+        ({"timezone": "../../etc/passwd"}, "Input 'timezone' is not a known IANA time zone"),
+        ({"dry_run": "maybe"}, "Input 'dry-run' must be true or false"),
+        ({"fail_on_error": "on"}, "Input 'fail-on-error' must be true or false"),
+        ({"timeout_seconds": "soon"}, "Input 'timeout-seconds' must be a number"),
+        ({"timeout_seconds": "0"}, "Input 'timeout-seconds' must be a number"),
+        ({"channel": " , \n"}, "Input 'channel' names no recipient"),
+        ({"echo_url": "http://echo.example.com"}, "must start with https://"),
+        ({"echo_url": "file:///etc/passwd"}, "must start with https://"),
+        ({"echo_url": "https://user:pw@echo.example.com"}, "must not carry credentials"),
+        ({"echo_url": "https://echo.example.com/?x=1"}, "without ?query"),
+        ({"echo_url": "https://echo.example.com:99999"}, "not a valid URL"),
+    ],
+)
+def test_input_errors_name_the_input(
+    tmp_path: Path, inputs: dict[str, str], message: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        config_for(tmp_path, **inputs)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8080", "http://127.0.0.1:1/", "http://[::1]:80"])
+def test_plain_http_only_for_loopback(tmp_path: Path, url: str) -> None:
+    assert config_for(tmp_path, echo_url=url).echo_url == url.rstrip("/")
+
+
+def test_dry_run_needs_no_url(tmp_path: Path) -> None:
+    assert config_for(tmp_path, echo_url="", dry_run="true").echo_url == ""
+
+
+@pytest.mark.parametrize(("raw", "value"), [("", True), ("False", False), ("NO", False), ("0", False)])
+def test_enabled(raw: str, value: bool) -> None:
+    assert enabled({"INPUT_ENABLED": raw}) is value

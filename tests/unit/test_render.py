@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from echo_notify.errors import TemplateError
+from echo_notify.render import (
+    Format,
+    Safe,
+    clock,
+    count,
+    cut,
+    decimal,
+    duration,
+    escape_markdown,
+    escape_slack,
+    known,
+    money,
+    percent,
+    render,
+)
+
+NY = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(1342, "1,342"), (291469.0, "291,469"), (0, "0"), (12.5, "12.5"), (None, "n/a"), (True, "n/a")],
+)
+def test_count(value: object, text: str) -> None:
+    assert count(value) == text
+
+
+def test_percent_money_decimal() -> None:
+    assert percent(5.591) == "5.6%"
+    assert percent(92) == "92.0%"
+    assert money(25) == "$25.00"
+    assert money(1234.5) == "$1,234.50"
+    assert decimal(47.14) == "47.1"
+    assert percent(None) == money(None) == decimal(None) == "n/a"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(45, "45s"), (0, "0s"), (59.6, "1m 0s"), (128, "2m 8s"), (892, "14m 52s"), (3900, "1h 5m")],
+)
+def test_duration(seconds: float, text: str) -> None:
+    assert duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("utc", "text"),
+    [
+        ("2026-01-15T19:30:00", "2:30 PM EST"),
+        ("2026-07-15T18:05:00", "2:05 PM EDT"),
+        ("2026-03-08T06:59:00", "1:59 AM EST"),  # the minute before the spring switch
+        ("2026-03-08T07:00:00", "3:00 AM EDT"),
+        ("2026-11-01T05:30:00", "1:30 AM EDT"),  # the repeated hour in autumn: first pass
+        ("2026-11-01T06:30:00", "1:30 AM EST"),
+        ("2026-01-15T05:00:00", "12:00 AM EST"),
+        ("2026-01-15T17:00:00", "12:00 PM EST"),
+    ],
+)
+def test_clock_uses_the_real_abbreviation(utc: str, text: str) -> None:
+    moment = datetime.fromisoformat(utc).replace(tzinfo=UTC).astimezone(NY)
+    assert clock(moment) == text
+
+
+def test_cut_marks_only_what_it_cut() -> None:
+    assert cut("x" * 100) == "x" * 100
+    assert cut("x" * 101) == "x" * 100 + "…"
+    assert cut("&" * 150, 100) == "&" * 100 + "…"  # cut before escaping: no half "&amp;"
+
+
+def test_known() -> None:
+    assert not known({"a": None, "b": {"c": None}, "d": [None]})
+    assert known({"a": None, "b": {"c": 0}})
+
+
+def test_slack_escapes_only_its_three_control_characters() -> None:
+    assert escape_slack("<!channel> & <@U123> *b* _i_") == "&lt;!channel&gt; &amp; &lt;@U123&gt; *b* _i_"
+    assert escape_slack("two\nlines\r\n") == "two lines "
+
+
+def test_markdown_escapes_markup() -> None:
+    assert escape_markdown("[x](y) **b** <i> | # `c`") == r"\[x\](y) \*\*b\*\* \<i\> \| \# \`c\`"
+
+
+@pytest.mark.parametrize("fmt", ["slack", "markdown"])
+def test_markup_filters_escape_their_data(fmt: str) -> None:
+    form = Format(fmt)
+    bold, link = form.bold("a<b"), form.link("https://x.y/a b|c", "Logs & more")
+    assert isinstance(bold, Safe) and isinstance(link, Safe)
+    if fmt == "slack":
+        assert bold == "*a&lt;b*"
+        assert link == "<https://x.y/a b%7Cc|Logs &amp; more>"
+    else:
+        assert bold == r"**a\<b**"
+        assert link == r"[Logs \& more](<https://x.y/a%20b|c>)"
+    assert form.link("", "x") == ""
+    assert form.text(None) == "n/a"
+
+
+def _user_template(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mine.j2"
+    path.write_text(text)
+    return path
+
+
+def test_user_template_gets_same_variables_and_filters(tmp_path: Path) -> None:
+    path = _user_template(
+        tmp_path, "{% set title %}T {{ n | count }}{% endset %}{{ 'Hi' | bold }} {{ v }}"
+    )
+    title, body = render("sync.j2", {"n": 1200, "v": "<!here>"}, "slack", path)
+    assert (title, body) == ("T 1,200", "*Hi* &lt;!here&gt;")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("line one\n{% if %}", "mine.j2', line 2"),
+        ("{{ m.__class__.__mro__ }}", "mine.j2'"),
+        ("ok\n{{ nope }}", "line 2: 'nope' is undefined"),
+        ("{{ ''.__class__.__subclasses__() }}", "unsafe"),
+    ],
+)
+def test_user_template_errors_name_file_and_line(tmp_path: Path, text: str, fragment: str) -> None:
+    path = _user_template(tmp_path, text)
+    with pytest.raises(TemplateError) as caught:
+        render("sync.j2", {"m": {}}, "slack", path)
+    assert fragment in str(caught.value)
+
+
+def test_missing_user_template(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="does not exist"):
+        render("sync.j2", {}, "slack", tmp_path / "nope.j2")
