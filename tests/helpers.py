@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,10 +72,8 @@ class ScriptedHandler(Handler):
     def reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         if getattr(self, "late", 0.0):
             time.sleep(self.late)  # the work is done; the answer comes after the client gave up
-        try:
+        with suppress(OSError):
             super().reply(status, body, headers)
-        except OSError:
-            pass
 
 
 class ScriptedEcho(EchoServer):
@@ -176,4 +174,6 @@ def parse_outputs(text: str) -> dict[str, str]:
 
 
 def bodies(server: EchoServer) -> list[tuple[str, Any]]:
-    return [(r["path"], json.loads(r["body"]) if r["body"] else None) for r in server.store.requests]
+    return [
+        (r["path"], json.loads(r["body"]) if r["body"] else None) for r in server.store.requests
+    ]

@@ -76,9 +76,7 @@ def test_tokens_stay_out_of_repr(tmp_path: Path) -> None:
         ({"echo_url": "https://echo.example.com:99999"}, "not a valid URL"),
     ],
 )
-def test_input_errors_name_the_input(
-    tmp_path: Path, inputs: dict[str, str], message: str
-) -> None:
+def test_input_errors_name_the_input(tmp_path: Path, inputs: dict[str, str], message: str) -> None:
     with pytest.raises(InputError) as caught:
         config_for(tmp_path, **inputs)
     assert message in str(caught.value)
@@ -93,6 +91,8 @@ def test_dry_run_needs_no_url(tmp_path: Path) -> None:
     assert config_for(tmp_path, echo_url="", dry_run="true").echo_url == ""
 
 
-@pytest.mark.parametrize(("raw", "value"), [("", True), ("False", False), ("NO", False), ("0", False)])
+@pytest.mark.parametrize(
+    ("raw", "value"), [("", True), ("False", False), ("NO", False), ("0", False)]
+)
 def test_enabled(raw: str, value: bool) -> None:
     assert enabled({"INPUT_ENABLED": raw}) is value

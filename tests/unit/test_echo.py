@@ -62,7 +62,7 @@ def test_clean_delivery(echo: ScriptedEcho) -> None:
     assert not isinstance(result, DeliveryError)
     assert (result.message_id, result.attempts) == ("msg_1", 2)  # type: ignore[attr-defined]
     assert echo.sends == ["msg_1"] and clock.sleeps == []
-    create, send = echo.store.requests
+    create, _send = echo.store.requests
     assert create["headers"]["authorization"] == "Bearer tok"
     assert create["headers"]["content-type"] == "application/json"
     assert len(create["headers"]["idempotency-key"]) == 36
@@ -70,7 +70,10 @@ def test_clean_delivery(echo: ScriptedEcho) -> None:
         ("/api/v1/messages", {"title": "T", "content": "C", "recipients": ["#a"]}),
         ("/api/v1/messages/msg_1/send", None),
     ]
-    assert lines == ["Echo create, attempt 1: HTTP 201 Created", "Echo send, attempt 1: HTTP 200 OK"]
+    assert lines == [
+        "Echo create, attempt 1: HTTP 201 Created",
+        "Echo send, attempt 1: HTTP 200 OK",
+    ]
 
 
 def test_no_token_no_header(echo: ScriptedEcho) -> None:
@@ -98,7 +101,9 @@ def test_sleeping_host_wakes(echo: ScriptedEcho) -> None:
 
 @pytest.mark.parametrize("header", ["7", "Wed, 26 Nov 2031 12:00:07 GMT"])
 def test_429_honours_retry_after(echo: ScriptedEcho, header: str) -> None:
-    echo.fail("send", status(429, **{"Retry-After": header, "Date": "Wed, 26 Nov 2031 12:00:00 GMT"}))
+    echo.fail(
+        "send", status(429, **{"Retry-After": header, "Date": "Wed, 26 Nov 2031 12:00:00 GMT"})
+    )
     result, clock, _ = deliver(echo)
     assert echo.sends == ["msg_1"] and result.attempts == 3  # type: ignore[attr-defined]
     assert clock.sleeps == [7.0] if header == "7" else clock.sleeps[0] <= 60
@@ -113,8 +118,13 @@ def test_retry_after_is_capped(echo: ScriptedEcho) -> None:
 def test_retry_after_parsing() -> None:
     response = requests.Response()
     now = datetime(2031, 11, 26, 12, 0, tzinfo=UTC)
-    for value, seconds in [("5", 5.0), ("Wed, 26 Nov 2031 12:00:09 GMT", 9.0), ("soon", None),
-                           ("Wed, 26 Nov 2031 11:00:00 GMT", 0.0), ("", None)]:
+    for value, seconds in [
+        ("5", 5.0),
+        ("Wed, 26 Nov 2031 12:00:09 GMT", 9.0),
+        ("soon", None),
+        ("Wed, 26 Nov 2031 11:00:00 GMT", 0.0),
+        ("", None),
+    ]:
         response.headers["Retry-After"] = value
         assert retry_after(response, now) == seconds
 
@@ -132,7 +142,9 @@ def test_retry_after_parsing() -> None:
     ],
 )
 def test_permanent_failures_fail_fast(echo: ScriptedEcho, code: int, hint: str) -> None:
-    echo.fail("create", Fault("status", code, {"Location": "https://elsewhere"}, {"error": "no <b>"}))
+    echo.fail(
+        "create", Fault("status", code, {"Location": "https://elsewhere"}, {"error": "no <b>"})
+    )
     result, clock, _ = deliver(echo)
     assert isinstance(result, DeliveryError) and result.attempts == 1
     assert hint in str(result) and clock.sleeps == [] and echo.sends == []
@@ -153,7 +165,11 @@ def test_create_lost_answer_retried_with_same_key(echo: ScriptedEcho) -> None:
     echo.fail("create", Fault("late", delay=1.0))
     result, _, lines = deliver(echo, read_timeout=0.3)
     assert not isinstance(result, DeliveryError)
-    keys = {r["headers"]["idempotency-key"] for r in echo.store.requests if r["path"].endswith("messages")}
+    keys = {
+        r["headers"]["idempotency-key"]
+        for r in echo.store.requests
+        if r["path"].endswith("messages")
+    }
     assert len(keys) == 1  # Echo can deduplicate; our stand-in does
     assert echo.created == 1 and echo.sends == ["msg_1"]
     assert "no answer (ReadTimeout)" in lines[0]
@@ -183,8 +199,12 @@ def test_send_refused_by_the_edge_is_retried(echo: ScriptedEcho, code: int) -> N
 
 
 @pytest.mark.parametrize(
-    "fault", [Fault("raw", 200, body="<html>ok</html>"), Fault("status", 200, body={"ok": 1}),
-              Fault("status", 201, body={"id": "../../admin"})]
+    "fault",
+    [
+        Fault("raw", 200, body="<html>ok</html>"),
+        Fault("status", 200, body={"ok": 1}),
+        Fault("status", 201, body={"id": "../../admin"}),
+    ],
 )
 def test_create_without_usable_id(echo: ScriptedEcho, fault: Fault) -> None:
     echo.fail("create", fault)
@@ -198,8 +218,16 @@ def test_refused_connection_retries_until_deadline() -> None:
     url = server.url
     server.server_close()  # nothing listens there now
     clock, lines = FakeClock(), []
-    echo = Echo(url, "", session=requests.Session(), policy=Policy(deadline=10), log=lines.append,
-                clock=clock, sleep=clock.sleep, jitter=lambda: 1.0)
+    echo = Echo(
+        url,
+        "",
+        session=requests.Session(),
+        policy=Policy(deadline=10),
+        log=lines.append,
+        clock=clock,
+        sleep=clock.sleep,
+        jitter=lambda: 1.0,
+    )
     with pytest.raises(DeliveryError, match="deadline"):
         echo.deliver("T", "C", ("#a",))
     assert "could not connect (ConnectionError)" in lines[0]

@@ -26,10 +26,16 @@ CTX = GitHubContext(
     ("ctx", "fallback", "url"),
     [
         (CTX, None, "https://github.com/acme/cold-email/actions/runs/123456"),
-        (GitHubContext(**{**CTX.__dict__, "run_attempt": 3}), None,
-         "https://github.com/acme/cold-email/actions/runs/123456/attempts/3"),
-        (GitHubContext(**{**CTX.__dict__, "run_id": ""}), "https://ci.example/run/9",
-         "https://ci.example/run/9"),
+        (
+            GitHubContext(**{**CTX.__dict__, "run_attempt": 3}),
+            None,
+            "https://github.com/acme/cold-email/actions/runs/123456/attempts/3",
+        ),
+        (
+            GitHubContext(**{**CTX.__dict__, "run_id": ""}),
+            "https://ci.example/run/9",
+            "https://ci.example/run/9",
+        ),
         (GitHubContext(**{**CTX.__dict__, "run_id": ""}), "javascript:alert(1)", ""),
         (GitHubContext(**{**CTX.__dict__, "act": True}), "https://x.y", ""),
         (CTX, "https://ignored.example", "https://github.com/acme/cold-email/actions/runs/123456"),
@@ -78,12 +84,23 @@ def jobs(*entries: dict[str, object]) -> dict[str, object]:
 
 def test_job_link_finds_this_runners_job(api: str) -> None:
     FakeGitHub.answers = {
-        JOBS: (200, jobs(
-            {"name": "sync (1)", "status": "in_progress", "runner_name": "GitHub Actions 3",
-             "html_url": "https://github.com/acme/cold-email/actions/runs/123456/job/1"},
-            {"name": "sync (2)", "status": "in_progress", "runner_name": "GitHub Actions 7",
-             "html_url": "https://github.com/acme/cold-email/actions/runs/123456/job/2"},
-        ))
+        JOBS: (
+            200,
+            jobs(
+                {
+                    "name": "sync (1)",
+                    "status": "in_progress",
+                    "runner_name": "GitHub Actions 3",
+                    "html_url": "https://github.com/acme/cold-email/actions/runs/123456/job/1",
+                },
+                {
+                    "name": "sync (2)",
+                    "status": "in_progress",
+                    "runner_name": "GitHub Actions 7",
+                    "html_url": "https://github.com/acme/cold-email/actions/runs/123456/job/2",
+                },
+            ),
+        )
     }
     ctx = GitHubContext(**{**CTX.__dict__, "api_url": api})
     debug: list[str] = []
@@ -98,9 +115,26 @@ def test_job_link_finds_this_runners_job(api: str) -> None:
     [
         (403, {"message": "Resource not accessible by integration"}),
         (500, {"message": "boom"}),
-        (200, jobs({"status": "in_progress", "runner_name": "other", "html_url": "https://github.com/x"})),
-        (200, jobs({"status": "in_progress", "runner_name": "GitHub Actions 7",
-                    "html_url": "https://evil.example/job"})),
+        (
+            200,
+            jobs(
+                {
+                    "status": "in_progress",
+                    "runner_name": "other",
+                    "html_url": "https://github.com/x",
+                }
+            ),
+        ),
+        (
+            200,
+            jobs(
+                {
+                    "status": "in_progress",
+                    "runner_name": "GitHub Actions 7",
+                    "html_url": "https://evil.example/job",
+                }
+            ),
+        ),
         (200, ["not", "an", "object"]),
     ],
 )
@@ -166,8 +200,14 @@ def test_block_stops_command_processing() -> None:
     lines = out.getvalue().splitlines()
     token = lines[1].removeprefix("::stop-commands::")
     assert len(token) == 32
-    assert lines == ["::group::Report", f"::stop-commands::{token}", "::error::forged",
-                     "##[warning]also", f"::{token}::", "::endgroup::"]
+    assert lines == [
+        "::group::Report",
+        f"::stop-commands::{token}",
+        "::error::forged",
+        "##[warning]also",
+        f"::{token}::",
+        "::endgroup::",
+    ]
     run.block("again", "x")
     assert token not in out.getvalue().splitlines()[7]  # a new token every time
 

@@ -60,8 +60,11 @@ def test_report_matches_golden(
     # The message is printed between stop-commands markers; take it from there.
     lines = printed.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("::stop-commands::"))
-    end = next(i for i, line in enumerate(lines) if i > start and line.startswith("::") and
-               line.endswith("::") and len(line) == 36)
+    end = next(
+        i
+        for i, line in enumerate(lines)
+        if i > start and line.startswith("::") and line.endswith("::") and len(line) == 36
+    )
     message = "\n".join(lines[start + 1 : end]) + "\n"
     title = lines[start - 1].removeprefix("::group::Report: ")
     actual = f"title: {title}\n\n{message}"

@@ -56,8 +56,14 @@ def test_zero_capacity_does_not_divide(tmp_path: Path) -> None:
 
 def test_drain_derivations_and_extra_classes(tmp_path: Path) -> None:
     data = {
-        "drain_classifications": {"completed": 1, "replied": 2, "bounced_hard": 3,
-                                  "unsubscribed": 4, "stale_active": 5, "missing": "6"},
+        "drain_classifications": {
+            "completed": 1,
+            "replied": 2,
+            "bounced_hard": 3,
+            "unsubscribed": 4,
+            "stale_active": 5,
+            "missing": "6",
+        },
         "deletion_results": {"attempted_deletions": 21, "successful_deletions": 20},
     }
     d = load(write(tmp_path, data)).data
@@ -76,8 +82,11 @@ def test_bad_values_are_each_named_and_unknown(tmp_path: Path) -> None:
     data = {
         "capacity_status": {"current_inventory": "abc", "max_capacity": True},
         "leads_processed": {"total_attempted": "1342", "smb_campaign": "oops"},
-        "verification_results": {"total_attempted": -3, "credits_used": "NaN",
-                                 "verified_successful": [1]},
+        "verification_results": {
+            "total_attempted": -3,
+            "credits_used": "NaN",
+            "verified_successful": [1],
+        },
         "final_inventory": {"bigquery_eligible": "Infinity"},
         "performance": 7,
         "duration_seconds": "1_000",
@@ -94,7 +103,7 @@ def test_bad_values_are_each_named_and_unknown(tmp_path: Path) -> None:
         'final_inventory.bigquery_eligible: expected a finite number, got "Infinity"',
         "performance: expected an object, got 7",
         'duration_seconds: expected a number, got "1_000"',
-        "leads_processed.smb_campaign: expected an object, got \"oops\"",
+        'leads_processed.smb_campaign: expected an object, got "oops"',
         'timestamp: expected an ISO-8601 time, got "yesterday"; showing now',
         "errors: expected a list, got an object",
     ]
@@ -166,8 +175,12 @@ def test_directory_is_not_a_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("keys", "report"),
-    [({"capacity_status": {}}, "sync"), ({"leads_processed": {}}, "sync"),
-     ({"drain_classifications": {}}, "drain"), ({"analysis_summary": {}}, "drain")],
+    [
+        ({"capacity_status": {}}, "sync"),
+        ({"leads_processed": {}}, "sync"),
+        ({"drain_classifications": {}}, "drain"),
+        ({"analysis_summary": {}}, "drain"),
+    ],
 )
 def test_detect(keys: dict[str, object], report: str) -> None:
     assert detect(keys, "auto") == report
@@ -192,26 +205,66 @@ def test_explicit_report_wins() -> None:
 @pytest.mark.parametrize(
     ("data", "status", "severity", "levels"),
     [
-        ({"capacity_status": {"utilization_percentage": 69.9}}, "success", "ok",
-         {"capacity": "ok", "verification": None}),
-        ({"capacity_status": {"utilization_percentage": 70}}, "success", "warning",
-         {"capacity": "warning", "verification": None}),
-        ({"capacity_status": {"utilization_percentage": 90}}, "success", "critical",
-         {"capacity": "critical", "verification": None}),
-        ({"verification_results": {"success_rate_percentage": 89.9}}, "success", "warning",
-         {"capacity": None, "verification": "warning"}),
-        ({"verification_results": {"success_rate_percentage": 79.9}}, "success", "critical",
-         {"capacity": None, "verification": "critical"}),
-        ({"capacity_status": {}, "errors": ["x"]}, "success", "warning",
-         {"capacity": None, "verification": None}),
-        ({"capacity_status": {}}, "cancelled", "critical",
-         {"capacity": None, "verification": None}),
-        ({"deletion_results": {"success_rate_percentage": 95}}, "success", "ok",
-         {"deletion": "ok"}),
-        ({"deletion_results": {"success_rate_percentage": 94.9}}, "success", "warning",
-         {"deletion": "warning"}),
-        ({"deletion_results": {"success_rate_percentage": 79.9}}, "success", "critical",
-         {"deletion": "critical"}),
+        (
+            {"capacity_status": {"utilization_percentage": 69.9}},
+            "success",
+            "ok",
+            {"capacity": "ok", "verification": None},
+        ),
+        (
+            {"capacity_status": {"utilization_percentage": 70}},
+            "success",
+            "warning",
+            {"capacity": "warning", "verification": None},
+        ),
+        (
+            {"capacity_status": {"utilization_percentage": 90}},
+            "success",
+            "critical",
+            {"capacity": "critical", "verification": None},
+        ),
+        (
+            {"verification_results": {"success_rate_percentage": 89.9}},
+            "success",
+            "warning",
+            {"capacity": None, "verification": "warning"},
+        ),
+        (
+            {"verification_results": {"success_rate_percentage": 79.9}},
+            "success",
+            "critical",
+            {"capacity": None, "verification": "critical"},
+        ),
+        (
+            {"capacity_status": {}, "errors": ["x"]},
+            "success",
+            "warning",
+            {"capacity": None, "verification": None},
+        ),
+        (
+            {"capacity_status": {}},
+            "cancelled",
+            "critical",
+            {"capacity": None, "verification": None},
+        ),
+        (
+            {"deletion_results": {"success_rate_percentage": 95}},
+            "success",
+            "ok",
+            {"deletion": "ok"},
+        ),
+        (
+            {"deletion_results": {"success_rate_percentage": 94.9}},
+            "success",
+            "warning",
+            {"deletion": "warning"},
+        ),
+        (
+            {"deletion_results": {"success_rate_percentage": 79.9}},
+            "success",
+            "critical",
+            {"deletion": "critical"},
+        ),
     ],
 )
 def test_severity(

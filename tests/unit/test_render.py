@@ -28,7 +28,14 @@ NY = ZoneInfo("America/New_York")
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(1342, "1,342"), (291469.0, "291,469"), (0, "0"), (12.5, "12.5"), (None, "n/a"), (True, "n/a")],
+    [
+        (1342, "1,342"),
+        (291469.0, "291,469"),
+        (0, "0"),
+        (12.5, "12.5"),
+        (None, "n/a"),
+        (True, "n/a"),
+    ],
 )
 def test_count(value: object, text: str) -> None:
     assert count(value) == text
@@ -81,7 +88,10 @@ def test_known() -> None:
 
 
 def test_slack_escapes_only_its_three_control_characters() -> None:
-    assert escape_slack("<!channel> & <@U123> *b* _i_") == "&lt;!channel&gt; &amp; &lt;@U123&gt; *b* _i_"
+    assert (
+        escape_slack("<!channel> & <@U123> *b* _i_")
+        == "&lt;!channel&gt; &amp; &lt;@U123&gt; *b* _i_"
+    )
     assert escape_slack("two\nlines\r\n") == "two lines "
 
 

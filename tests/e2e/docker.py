@@ -1,0 +1,242 @@
+"""Build the action's image offline and run it exactly as the GitHub runner (or act) does."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, parse_outputs, runner_env
+
+BASE = os.environ.get("ECHO_NOTIFY_BASE_IMAGE", "python:3.12-slim")
+TAG = "echo-notify:test"
+
+
+def docker(
+    *args: str, check: bool = True, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        ["docker", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, "DOCKER_BUILDKIT": "0"},  # act and older runners build without BuildKit
+    )
+    if check and done.returncode != 0:
+        pytest.fail(
+            f"docker {' '.join(args[:3])} … failed ({done.returncode}):\n{done.stderr[-3000:]}"
+        )
+    return done
+
+
+def require_engine() -> None:
+    try:
+        done = subprocess.run(
+            ["docker", "info"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.fail(
+            f"No Docker client/engine ({exc}). Run scripts/docker-engine (or scripts/test)."
+        )
+    if done.returncode != 0:
+        pytest.fail(
+            "The Docker engine does not answer, so the container tests cannot run. "
+            f"Run scripts/docker-engine (or scripts/test). docker info said:\n{done.stderr[-1500:]}"
+        )
+    if docker("image", "inspect", BASE, check=False).returncode != 0:
+        pytest.fail(f"Base image {BASE} is missing: build the stand-in with scripts/docker-base.")
+
+
+@contextmanager
+def wheel_server(wheels: Path) -> Iterator[str]:
+    """The host's wheels on 127.0.0.1: the build container has no package index."""
+    handler = functools.partial(QuietFiles, directory=str(wheels))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+def download_wheels(dest: Path) -> None:
+    version = docker(
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--entrypoint",
+        "python3",
+        BASE,
+        "-c",
+        "import sys; print('%d.%d' % sys.version_info[:2])",
+    ).stdout.strip()
+    host = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if version != host:
+        pytest.fail(f"Base image has Python {version}, the host {host}: wheels would not match.")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--only-binary=:all:",
+            "-r",
+            str(ROOT / "requirements.txt"),
+            "-d",
+            str(dest),
+        ],
+        check=True,
+        timeout=600,
+    )
+
+
+def build(tag: str = TAG, context: Path = ROOT, no_cache: bool = False) -> None:
+    wheels = ROOT / "build" / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    download_wheels(wheels)
+    with wheel_server(wheels) as url:
+        docker(
+            "build",
+            "--network",
+            "host",
+            *(["--no-cache"] if no_cache else []),
+            "--build-arg",
+            f"BASE_IMAGE={BASE}",
+            "--build-arg",
+            "PIP_NO_INDEX=1",
+            "--build-arg",
+            f"PIP_FIND_LINKS={url}",
+            "-t",
+            tag,
+            str(context),
+        )
+
+
+def run_as_runner(
+    image: str,
+    tmp: Path,
+    inputs: dict[str, str],
+    *,
+    extra: dict[str, str] | None = None,
+    github_token: str = "",
+) -> tuple[int, str, dict[str, str], str]:
+    """`docker run` as actions/runner's ContainerActionHandler does for a Docker action."""
+    host = {
+        name: tmp / name
+        for name in (
+            "workspace",
+            "runner_temp",
+            "_github_home",
+            "_github_workflow",
+            "_runner_file_commands",
+        )
+    }
+    for path in host.values():
+        path.mkdir(parents=True, exist_ok=True)
+    (host["_github_workflow"] / "event.json").write_text("{}")
+    env = runner_env(
+        host["workspace"],
+        host["_runner_file_commands"],
+        inputs,
+        github_token=github_token,
+        extra=extra,
+    )
+    env.pop("PATH", None)  # the runner passes PATH only when a workflow set it
+    env.pop("HOME")
+    env.update(
+        {
+            "HOME": "/github/home",
+            "GITHUB_EVENT_PATH": "/github/workflow/event.json",
+            "RUNNER_TEMP": "/github/runner_temp",
+            **(extra or {}),
+        }
+    )
+    mounts = {
+        host["workspace"]: "/github/workspace",
+        host["runner_temp"]: "/github/runner_temp",
+        host["_github_home"]: "/github/home",
+        host["_github_workflow"]: "/github/workflow",
+        host["_runner_file_commands"]: "/github/file_commands",
+    }
+    # The runner rewrites any env value under a mounted host folder to the container path.
+    for name, value in env.items():
+        for source, target in mounts.items():
+            if value == str(source) or value.startswith(f"{source}/"):
+                env[name] = target + value[len(str(source)) :]
+    args = ["run", "--workdir", "/github/workspace", "--rm", "--network", "host"]
+    for name, value in env.items():
+        args += ["-e", f"{name}={value}"]
+    args += ["-e", "GITHUB_ACTIONS=true", "-e", "CI=true"]
+    for source, target in mounts.items():
+        args += ["-v", f"{source}:{target}"]
+    done = docker(*args, image, check=False, timeout=300)
+    files = host["_runner_file_commands"]
+    return (
+        done.returncode,
+        done.stdout + done.stderr,
+        parse_outputs((files / "set_output").read_text()),
+        (files / "step_summary").read_text(),
+    )
+
+
+def run_as_act(image: str, tmp: Path, inputs: dict[str, str]) -> tuple[int, str, dict[str, str]]:
+    """`docker run` as nektos/act does: host paths, ACT=true, outputs under /var/run/act."""
+    workspace, act = tmp / "ws", tmp / "act"
+    workspace.mkdir(parents=True, exist_ok=True)
+    (act / "workflow").mkdir(parents=True, exist_ok=True)
+    (act / "workflow" / "outputcmd.txt").write_text("")
+    (act / "workflow" / "SUMMARY.md").write_text("")
+    (act / "workflow" / "event.json").write_text("{}")
+    env = {"INPUT_" + k.upper(): v for k, v in inputs.items()}
+    env.update(
+        {
+            "ACT": "true",
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_RUN_ID": "1",
+            "GITHUB_RUN_ATTEMPT": "1",
+            "GITHUB_RUN_NUMBER": "1",
+            "GITHUB_REPOSITORY": "acme/cold-email",
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_WORKSPACE": str(workspace),
+            "GITHUB_OUTPUT": "/var/run/act/workflow/outputcmd.txt",
+            "GITHUB_STEP_SUMMARY": "/var/run/act/workflow/SUMMARY.md",
+            "GITHUB_EVENT_PATH": "/var/run/act/workflow/event.json",
+            "RUNNER_TEMP": "/tmp",
+        }
+    )
+    args = [
+        "run",
+        "--workdir",
+        str(workspace),
+        "--rm",
+        "--network",
+        "host",
+        "-v",
+        f"{workspace}:{workspace}",
+        "-v",
+        f"{act}:/var/run/act",
+    ]
+    for name, value in env.items():
+        args += ["-e", f"{name}={value}"]
+    done = docker(*args, image, check=False, timeout=300)
+    outputs = parse_outputs((act / "workflow" / "outputcmd.txt").read_text())
+    return done.returncode, done.stdout + done.stderr, outputs

@@ -1,0 +1,134 @@
+"""The real image, built offline and run as GitHub's runner and act run it (marker: docker)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.docker import TAG, build, docker, require_engine, run_as_act, run_as_runner
+from tests.helpers import EXAMPLES, ROOT, Fault, ScriptedEcho
+
+pytestmark = pytest.mark.docker
+TOKEN = "echo-s3cret-in-container"
+
+
+@pytest.fixture(scope="session")
+def image() -> str:
+    require_engine()
+    build()
+    return TAG
+
+
+def workspace_with_examples(tmp_path: Path) -> Path:
+    shutil.copytree(EXAMPLES, tmp_path / "workspace")
+    return tmp_path
+
+
+def golden(name: str) -> str:
+    return (ROOT / "tests" / "golden" / name).read_text().split("\n\n", 1)[1]
+
+
+def test_sync_report_delivered_from_the_container(
+    image: str, echo: ScriptedEcho, tmp_path: Path
+) -> None:
+    tmp = workspace_with_examples(tmp_path)
+    code, log, outputs, summary = run_as_runner(
+        image,
+        tmp,
+        {"metrics-file": "sync.json", "echo-url": echo.url, "echo-token": TOKEN},
+    )
+    assert code == 0, log
+    assert outputs["delivered"] == "true" and outputs["message-id"] == "msg_1"
+    assert outputs["report"] == "sync" and outputs["attempts"] == "2"
+    assert outputs["run-url"] == "https://github.com/acme/cold-email/actions/runs/123456"
+    sent = json.loads(echo.store.requests[0]["body"])
+    assert sent["title"] == "Cold Email Sync Complete - 2:30 PM EST"  # time zone data present
+    assert sent["content"] + "\n" == golden("sync.slack.txt")
+    assert echo.store.requests[0]["headers"]["authorization"] == f"Bearer {TOKEN}"
+    assert "**Cold Email Sync Complete**" in summary and "✅ **Delivered**" in summary
+    assert "Traceback" not in log
+    assert all(
+        TOKEN not in line for line in log.splitlines() if not line.startswith("::add-mask::")
+    )
+
+
+def test_drain_report_with_a_workflow_path_override(
+    image: str, echo: ScriptedEcho, tmp_path: Path
+) -> None:
+    # A PATH set through GITHUB_ENV replaces the image's PATH: the entrypoint must not need it.
+    tmp = workspace_with_examples(tmp_path)
+    code, log, outputs, summary = run_as_runner(
+        image,
+        tmp,
+        {"metrics-file": "drain.json", "echo-url": echo.url},
+        extra={"PATH": "/opt/hostedtoolcache/node/bin", "GITHUB_RUN_ATTEMPT": "2"},
+    )
+    assert code == 0, log
+    assert outputs["delivered"] == "true" and outputs["report"] == "drain"
+    assert outputs["run-url"].endswith("/runs/123456/attempts/2")
+    assert json.loads(echo.store.requests[0]["body"])["content"].startswith("🧹 *Cold Email Drain")
+    assert "**Cold Email Drain Complete**" in summary
+
+
+@pytest.mark.parametrize(("fail_on_error", "code"), [("false", 0), ("true", 1)])
+def test_delivery_failure_in_the_container(
+    image: str, echo: ScriptedEcho, tmp_path: Path, fail_on_error: str, code: int
+) -> None:
+    echo.fail("create", Fault("status", 403))
+    tmp = workspace_with_examples(tmp_path)
+    result, log, outputs, summary = run_as_runner(
+        image,
+        tmp,
+        {"metrics-file": "sync.json", "echo-url": echo.url, "fail-on-error": fail_on_error},
+    )
+    assert result == code, log
+    assert "report not delivered::Echo create failed: HTTP 403" in log
+    assert outputs["delivered"] == "false" and "❌ **Not delivered**" in summary
+    assert "Traceback" not in log
+
+
+def test_run_the_way_act_does(image: str, echo: ScriptedEcho, tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLES, tmp_path / "ws")
+    code, log, outputs = run_as_act(
+        image, tmp_path, {"metrics-file": "sync.json", "echo-url": echo.url, "channel": "#dev"}
+    )
+    assert code == 0, log
+    assert outputs["delivered"] == "true" and outputs["run-url"] == ""
+    sent = json.loads(echo.store.requests[0]["body"])
+    assert sent["content"].endswith("\n🧪 Local run (act)") and sent["recipients"] == ["#dev"]
+
+
+def test_time_zone_data_in_the_image(image: str) -> None:
+    code = (
+        "from datetime import datetime, timezone; from zoneinfo import ZoneInfo; "
+        "z = ZoneInfo('America/New_York'); "
+        "print(datetime(2026, 1, 15, 19, tzinfo=timezone.utc).astimezone(z).tzname(), "
+        "datetime(2026, 7, 15, 19, tzinfo=timezone.utc).astimezone(z).tzname())"
+    )
+    done = docker(
+        "run", "--rm", "--network", "host", "--entrypoint", "/venv/bin/python", image, "-c", code
+    )
+    assert done.stdout.split() == ["EST", "EDT"]
+
+
+def test_image_holds_only_what_it_needs(image: str) -> None:
+    listing = docker(
+        "run",
+        "--rm",
+        "--entrypoint",
+        "/bin/sh",
+        image,
+        "-c",
+        "ls /app; ls /venv/bin; find /venv /app /root -name '*.whl' -o -name '.cache' "
+        "2>/dev/null || true",
+    ).stdout.split()
+    assert listing[:3] == ["echo_notify", "entrypoint.py", "templates"]
+    assert not {"pip", "pip3", "tests", "examples"} & set(listing)
+    assert not [p for p in listing if p.endswith(".whl")]
+    config = json.loads(docker("image", "inspect", image).stdout)[0]["Config"]
+    assert config["Entrypoint"] == ["/venv/bin/python", "/app/entrypoint.py"]
+    assert config.get("User", "") in ("", "root")
+    assert {"PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1"} <= set(config["Env"])

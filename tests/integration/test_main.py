@@ -1,0 +1,299 @@
+"""main() end to end with the runner's exact environment and a real Echo on 127.0.0.1."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from echo_notify.main import main
+from tests.helpers import ROOT, Fault, ScriptedEcho, parse_outputs, runner_env
+
+TOKEN = "echo-s3cret-T0KEN"
+GH_TOKEN = "ghs_fakeGitHubToken123"
+
+
+def run(workspace: Path, files: Path, **inputs: str) -> tuple[int, str, dict[str, str], str]:
+    env = runner_env(
+        workspace,
+        files,
+        {k.replace("_", "-"): v for k, v in inputs.items()},
+        github_token=GH_TOKEN,
+    )
+    out = io.StringIO()
+    code = main(env, out)
+    outputs = parse_outputs((files / "set_output").read_text())
+    return code, out.getvalue(), outputs, (files / "step_summary").read_text()
+
+
+def assert_no_secret(*texts: str) -> None:
+    for text in texts:
+        kept = [line for line in text.splitlines() if not line.startswith("::add-mask::")]
+        for secret in (TOKEN, GH_TOKEN):
+            assert secret not in "\n".join(kept)
+
+
+def test_sync_report_delivered(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
+    code, printed, outputs, summary = run(
+        workspace,
+        files,
+        metrics_file="sync.json",
+        echo_url=echo.url + "/",
+        echo_token=TOKEN,
+        channel="#sales-cold-email-replies, U0123",
+    )
+    assert code == 0
+    create, send = echo.store.requests
+    assert (create["method"], create["path"], send["path"]) == (
+        "POST",
+        "/api/v1/messages",
+        "/api/v1/messages/msg_1/send",
+    )
+    for request in (create, send):
+        assert request["headers"]["authorization"] == f"Bearer {TOKEN}"
+    body = json.loads(create["body"])
+    assert body["title"] == "Cold Email Sync Complete - 2:30 PM EST"
+    assert body["recipients"] == ["#sales-cold-email-replies", "U0123"]
+    expected = (ROOT / "tests/golden/sync.slack.txt").read_text().split("\n\n", 1)[1]
+    assert body["content"] + "\n" == expected
+    assert send["body"] == ""
+    assert outputs == {
+        "message-id": "msg_1",
+        "delivered": "true",
+        "report": "sync",
+        "severity": "ok",
+        "run-url": "https://github.com/acme/cold-email/actions/runs/123456",
+        "attempts": "2",
+    }
+    assert "**Cold Email Sync Complete**" in summary
+    assert (
+        "✅ **Delivered** to \\#sales-cold-email-replies, U0123 as Echo message msg\\_1" in summary
+    )
+    assert f"::add-mask::{TOKEN}" in printed and f"::add-mask::{GH_TOKEN}" in printed
+    assert "Delivered to #sales-cold-email-replies, U0123 as Echo message msg_1" in printed
+    assert "Traceback" not in printed
+    assert_no_secret(printed, json.dumps(outputs), summary)
+
+
+def test_drain_report_delivered_markdown(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
+    code, _, outputs, _ = run(
+        workspace,
+        files,
+        metrics_file="drain.json",
+        echo_url=echo.url,
+        format="markdown",
+        title="Drain done",
+    )
+    assert code == 0 and outputs["report"] == "drain" and outputs["delivered"] == "true"
+    body = json.loads(echo.store.requests[0]["body"])
+    assert body["title"] == "Drain done"
+    assert body["content"].startswith("🧹 **Cold Email Drain Complete** | 4:00 PM EST  \n")
+    assert "authorization" not in echo.store.requests[0]["headers"]
+
+
+def test_dry_run_calls_nothing(workspace: Path, files: Path) -> None:
+    code, printed, outputs, summary = run(
+        workspace, files, metrics_file="sync.json", dry_run="true"
+    )
+    assert code == 0
+    assert (
+        outputs["delivered"] == "false"
+        and outputs["message-id"] == ""
+        and outputs["attempts"] == "0"
+    )
+    assert outputs["severity"] == "ok" and outputs["report"] == "sync"
+    assert "::group::Report: Cold Email Sync Complete - 2:30 PM EST" in printed
+    assert "🧪 **Dry run**" in summary
+
+
+def test_disabled_skips_everything(workspace: Path, files: Path) -> None:
+    code, printed, outputs, summary = run(
+        workspace, files, metrics_file="", enabled="false", report="nonsense"
+    )
+    assert code == 0
+    assert printed == "::notice title=Echo Notify::Skipped: `enabled` is false.\n"
+    assert outputs == {} and summary == ""
+
+
+@pytest.mark.parametrize(
+    ("fail_on_error", "code", "level"), [("false", 0, "warning"), ("true", 1, "error")]
+)
+def test_delivery_failure(
+    echo: ScriptedEcho, workspace: Path, files: Path, fail_on_error: str, code: int, level: str
+) -> None:
+    echo.fail("create", Fault("status", 401, body={"error": "bad token"}))
+    result, printed, outputs, summary = run(
+        workspace,
+        files,
+        metrics_file="sync.json",
+        echo_url=echo.url,
+        echo_token=TOKEN,
+        fail_on_error=fail_on_error,
+    )
+    assert result == code
+    assert (
+        f"::{level} title=Echo Notify%3A report not delivered::Echo create failed: HTTP 401"
+        in printed
+    )
+    assert "check the `echo-token` secret" in printed
+    assert outputs["delivered"] == "false" and outputs["attempts"] == "1"
+    assert outputs["report"] == "sync" and outputs["run-url"].endswith("/runs/123456")
+    assert "❌ **Not delivered** after 1 HTTP attempt: Echo create failed" in summary
+    assert "**Cold Email Sync Complete**" in summary  # the report is still in the summary
+    assert_no_secret(printed, summary)
+
+
+def test_unknown_send_outcome_is_reported(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
+    echo.fail("send", Fault("status", 504))
+    code, printed, outputs, summary = run(
+        workspace, files, metrics_file="sync.json", echo_url=echo.url
+    )
+    assert code == 0 and outputs["delivered"] == "false" and outputs["message-id"] == "msg_1"
+    assert "❓ **Delivery outcome unknown**" in summary
+    assert "may or may not be in the channel" in printed
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"metrics_file": ""}, "Input 'metrics-file' is required"),
+        ({"echo_url": ""}, "Input 'echo-url' is required"),
+        ({"report": "weekly"}, "Input 'report' must be one of"),
+        ({"timezone": "US/Nowhere"}, "Input 'timezone' is not a known IANA time zone"),
+        ({"fail_on_error": "sure"}, "Input 'fail-on-error' must be true or false"),
+        ({"enabled": "perhaps"}, "Input 'enabled' must be true or false"),
+        ({"echo_url": "http://echo.example.com"}, "Input 'echo-url' must start with https://"),
+        ({"template": "missing.j2"}, "missing.j2' does not exist"),
+    ],
+)
+def test_input_errors_fail_the_step(
+    workspace: Path, files: Path, inputs: dict[str, str], message: str
+) -> None:
+    base = {
+        "metrics_file": "sync.json",
+        "echo_url": "https://echo.example.com",
+        "echo_token": TOKEN,
+    }
+    code, printed, _, _ = run(workspace, files, **{**base, **inputs})
+    assert code == 1
+    assert printed.count("::error title=Echo Notify%3A ") == 1
+    assert message in printed
+    assert "Traceback" not in printed
+    assert_no_secret(printed)
+
+
+@pytest.mark.parametrize(
+    ("fail_on_error", "code", "level"), [("false", 0, "warning"), ("true", 1, "error")]
+)
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist"),
+        (
+            "{oops",
+            "is not valid JSON: Expecting property name enclosed "
+            "in double quotes at line 1, column 2",
+        ),
+    ],
+)
+def test_metrics_failure(
+    echo: ScriptedEcho,
+    workspace: Path,
+    files: Path,
+    fail_on_error: str,
+    code: int,
+    level: str,
+    content: str | None,
+    message: str,
+) -> None:
+    if content is not None:
+        (workspace / "broken.json").write_text(content)
+    result, printed, outputs, summary = run(
+        workspace, files, metrics_file="broken.json", echo_url=echo.url, fail_on_error=fail_on_error
+    )
+    assert result == code
+    assert f"::{level} title=Echo Notify%3A metrics file unreadable::Metrics file '" in printed
+    assert message in printed and str(workspace / "broken.json") in printed
+    assert outputs["delivered"] == "false" and outputs["report"] == ""
+    assert echo.store.requests == []
+    assert "❌ **Not delivered**" in summary
+
+
+def test_bad_fields_warn_once_and_report_goes_out(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    code, printed, outputs, summary = run(
+        workspace, files, metrics_file="sync-bad-day.json", echo_url=echo.url
+    )
+    assert code == 0 and outputs["delivered"] == "true" and outputs["severity"] == "critical"
+    warnings = [line for line in printed.splitlines() if line.startswith("::warning")]
+    assert warnings == [
+        "::warning title=Echo Notify%3A bad values in the metrics file::4 field(s) shown as n/a: "
+        "verification_results.credits_used: expected a number, got true; "
+        "final_inventory.bigquery_eligible: expected zero or more, got -5; "
+        'performance.api_success_rate: expected a finite number, got "NaN"; '
+        'leads_processed.midsize_campaign.leads_added: expected a number, got "abc"'
+    ]
+    assert "Metrics problems" in summary
+
+
+def test_act_run_has_no_github_link(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
+    env = runner_env(
+        workspace,
+        files,
+        {"metrics-file": "drain.json", "echo-url": echo.url},
+        extra={"ACT": "true", "GITHUB_RUN_ID": "1", "GITHUB_REPOSITORY": "nektos/act"},
+    )
+    assert main(env, io.StringIO()) == 0
+    content = json.loads(echo.store.requests[0]["body"])["content"]
+    assert content.endswith("\n🧪 Local run (act)") and "github.com" not in content
+    assert parse_outputs((files / "set_output").read_text())["run-url"] == ""
+
+
+def test_rerun_links_to_its_attempt(workspace: Path, files: Path) -> None:
+    env = runner_env(
+        workspace,
+        files,
+        {"metrics-file": "sync.json", "dry-run": "true"},
+        extra={"GITHUB_RUN_ATTEMPT": "2"},
+    )
+    assert main(env, io.StringIO()) == 0
+    outputs = parse_outputs((files / "set_output").read_text())
+    assert outputs["run-url"] == "https://github.com/acme/cold-email/actions/runs/123456/attempts/2"
+
+
+def test_internal_error_is_contained(workspace: Path, files: Path) -> None:
+    # A template helper that blows up stands in for any bug: no traceback, step not broken.
+    (workspace / "boom.j2").write_text("{{ m.capacity_status.current_inventory.bit_length() }}")
+    (workspace / "m.json").write_text('{"capacity_status": {"current_inventory": 1.5}}')
+    code, printed, _, _ = run(
+        workspace, files, metrics_file="m.json", template="boom.j2", dry_run="true"
+    )
+    assert code == 1 and "Traceback" not in printed
+    assert "boom.j2', line 1: 'float object' has no attribute 'bit_length'" in printed
+
+
+def test_entrypoint_as_a_process(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
+    env = runner_env(
+        workspace, files, {"metrics-file": "sync.json", "echo-url": echo.url, "echo-token": TOKEN}
+    )
+    env["PATH"] = os.environ["PATH"]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        env=env,
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == ""
+    assert parse_outputs((files / "set_output").read_text())["delivered"] == "true"
+    assert echo.sends == ["msg_1"]
+    assert_no_secret(done.stdout)
