@@ -6,6 +6,7 @@ No scenario may create two messages that get sent, or send one message twice.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -232,3 +233,15 @@ def test_refused_connection_retries_until_deadline() -> None:
         echo.deliver("T", "C", ("#a",))
     assert "could not connect (ConnectionError)" in lines[0]
     assert clock.sleeps == [1.0, 2.0, 4.0]
+
+
+def test_deadline_holds_in_wall_time(echo: ScriptedEcho) -> None:
+    """Real clock and sleep: a hung Echo cannot keep the step past its deadline."""
+    echo.fail("create", Fault("late", delay=30), *[Fault("status", 503, delay=0.2)] * 20)
+    client = Echo(echo.url, "", session=requests.Session(), policy=Policy(deadline=1.5),
+                  log=lambda _: None)
+    start = time.monotonic()
+    with pytest.raises(DeliveryError, match="deadline"):
+        client.deliver("T", "C", ("#a",))
+    assert 1.4 <= time.monotonic() - start < 2.0
+    assert echo.sends == []
