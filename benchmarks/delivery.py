@@ -76,8 +76,16 @@ def main() -> None:
                 while rng.random() < args.fault_rate:
                     server.fail(step, rng.choice(faults)())
             clock = ScaledClock()
-            echo = Echo(server.url, "", session=requests.Session(), policy=policy,
-                        log=lambda _: None, clock=clock, sleep=clock.sleep, jitter=rng.random)
+            echo = Echo(
+                server.url,
+                "",
+                session=requests.Session(),
+                policy=policy,
+                log=lambda _: None,
+                clock=clock,
+                sleep=clock.sleep,
+                jitter=rng.random,
+            )
             try:
                 delivery = echo.deliver(f"report {run}", "content", ("#bench",))
                 outcomes["delivered"] += 1
@@ -90,15 +98,21 @@ def main() -> None:
         sends = Counter(server.store.messages[m]["title"] for m in server.store.sent)
     duplicates = sum(n - 1 for n in sends.values())
     print(f"runs: {args.runs}, fault rate per request: {args.fault_rate:.0%}, seed {args.seed}")
-    print(f"delivered: {outcomes['delivered']}/{args.runs} "
-          f"({outcomes['delivered'] / args.runs:.1%}); unknown: {outcomes['unknown']}; "
-          f"failed: {outcomes['failed']}")
+    print(
+        f"delivered: {outcomes['delivered']}/{args.runs} "
+        f"({outcomes['delivered'] / args.runs:.1%}); unknown: {outcomes['unknown']}; "
+        f"failed: {outcomes['failed']}"
+    )
     print(f"duplicates in the channel: {duplicates}; drafts created: {len(server.store.messages)}")
-    print(f"attempts: p50 {percentile(attempts, 0.5):.0f}, p95 {percentile(attempts, 0.95):.0f}, "
-          f"max {max(attempts):.0f}")
-    print(f"simulated time to delivery: p50 {percentile(seconds, 0.5):.1f}s, "
-          f"p95 {percentile(seconds, 0.95):.1f}s, max {max(seconds):.1f}s "
-          f"(mean {statistics.mean(seconds):.1f}s)")
+    print(
+        f"attempts: p50 {percentile(attempts, 0.5):.0f}, p95 {percentile(attempts, 0.95):.0f}, "
+        f"max {max(attempts):.0f}"
+    )
+    print(
+        f"simulated time to delivery: p50 {percentile(seconds, 0.5):.1f}s, "
+        f"p95 {percentile(seconds, 0.95):.1f}s, max {max(seconds):.1f}s "
+        f"(mean {statistics.mean(seconds):.1f}s)"
+    )
 
 
 if __name__ == "__main__":

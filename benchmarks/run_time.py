@@ -41,22 +41,34 @@ def main() -> None:
                 "GITHUB_RUN_ID": "123456",
             }
             if args.image:
-                command = ["docker", "run", "--rm", "--network", "host",
-                           "-v", f"{EXAMPLES}:{EXAMPLES}", "-v", f"{tmp}:{tmp}"]
+                command = [
+                    "docker",
+                    "run",
+                    "--rm",
+                    "--network",
+                    "host",
+                    "-v",
+                    f"{EXAMPLES}:{EXAMPLES}",
+                    "-v",
+                    f"{tmp}:{tmp}",
+                ]
                 for name, value in env.items():
                     command += ["-e", f"{name}={value}"]
                 command.append(args.image)
             else:
                 command = [sys.executable, str(ROOT / "entrypoint.py")]
             start = time.perf_counter()
-            done = subprocess.run(command, env={**os.environ, **env}, capture_output=True,
-                                  text=True, check=False)
+            done = subprocess.run(
+                command, env={**os.environ, **env}, capture_output=True, text=True, check=False
+            )
             timings.append(time.perf_counter() - start)
             assert done.returncode == 0 and "delivered<<" in out.read_text(), done.stdout
     what = f"docker run {args.image}" if args.image else "python entrypoint.py"
-    print(f"{what}: {len(timings)} deliveries, median {statistics.median(timings) * 1000:.0f} ms "
-          f"(min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f}); "
-          f"Echo received {len(server.store.sent)} sends")
+    print(
+        f"{what}: {len(timings)} deliveries, median {statistics.median(timings) * 1000:.0f} ms "
+        f"(min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f}); "
+        f"Echo received {len(server.store.sent)} sends"
+    )
 
 
 if __name__ == "__main__":

@@ -89,11 +89,8 @@ def report_variables(
 ) -> dict[str, Any]:
     """Everything a template can read (documented in the README)."""
     m = data.data
-    campaigns = (
-        [v for k, v in m["leads_processed"].items() if k.endswith("_campaign")]
-        if (data.report == "sync")
-        else []
-    )
+    leads = m["leads_processed"] if data.report == "sync" else {}
+    campaigns = [{"key": k, **v} for k, v in leads.items() if k.endswith("_campaign")]
     added = [c["leads_added"] for c in campaigns]
     known_classes = metrics_file.NUMBERS["drain"]["drain_classifications"]
     return {
@@ -105,6 +102,7 @@ def report_variables(
         "levels": levels,
         "severity": result.severity,
         "errors": data.errors,
+        "campaigns": campaigns,
         "added": sum(added) if added and None not in added else None,
         "extra_classes": [k for k in m.get("drain_classifications", {}) if k not in known_classes],
         "run_url": result.run_url,

@@ -238,8 +238,9 @@ def test_refused_connection_retries_until_deadline() -> None:
 def test_deadline_holds_in_wall_time(echo: ScriptedEcho) -> None:
     """Real clock and sleep: a hung Echo cannot keep the step past its deadline."""
     echo.fail("create", Fault("late", delay=30), *[Fault("status", 503, delay=0.2)] * 20)
-    client = Echo(echo.url, "", session=requests.Session(), policy=Policy(deadline=1.5),
-                  log=lambda _: None)
+    client = Echo(
+        echo.url, "", session=requests.Session(), policy=Policy(deadline=1.5), log=lambda _: None
+    )
     start = time.monotonic()
     with pytest.raises(DeliveryError, match="deadline"):
         client.deliver("T", "C", ("#a",))

@@ -87,12 +87,19 @@ def test_known() -> None:
     assert known({"a": None, "b": {"c": 0}})
 
 
-def test_slack_escapes_only_its_three_control_characters() -> None:
-    assert (
-        escape_slack("<!channel> & <@U123> *b* _i_")
-        == "&lt;!channel&gt; &amp; &lt;@U123&gt; *b* _i_"
+def test_slack_escapes_control_characters_and_fences_styles() -> None:
+    assert escape_slack("<!channel> & <@U123>") == "&lt;!channel&gt; &amp; &lt;@U123&gt;"
+    z = "\u200b"
+    assert escape_slack("*b* _i_ ~s~ `c`") == (
+        f"{z}*{z}b{z}*{z} {z}_{z}i{z}_{z} {z}~{z}s{z}~{z} {z}`{z}c{z}`{z}"
     )
     assert escape_slack("two\nlines\r\n") == "two lines "
+
+
+def test_markdown_breaks_bare_url_autolinks() -> None:
+    assert escape_markdown("see https://evil.example and www.evil.example") == (
+        "see https:\u200b//evil.example and www\u200b.evil.example"
+    )
 
 
 def test_markdown_escapes_markup() -> None:
@@ -107,6 +114,7 @@ def test_markup_filters_escape_their_data(fmt: str) -> None:
     if fmt == "slack":
         assert bold == "*a&lt;b*"
         assert link == "<https://x.y/a b%7Cc|Logs &amp; more>"
+        assert form.link("https://x.y/a_b*c", "L") == "<https://x.y/a_b*c|L>"
     else:
         assert bold == r"**a\<b**"
         assert link == r"[Logs \& more](<https://x.y/a%20b|c>)"
