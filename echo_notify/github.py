@@ -41,18 +41,22 @@ class Runner:
             text = text.replace(secret, "***")
         return text
 
+    def clean(self, text: str) -> str:
+        """Secrets out; the legacy `##[command` form (read anywhere in a line) broken up."""
+        return self.redact(text).replace("##[", "#\u200b#[")
+
     def log(self, message: str) -> None:
         """One line of our own; data inside it cannot start a workflow command."""
-        self._print(self.redact(one_line(message)).replace("##[", "# #["))
+        self._print(self.clean(one_line(message)))
 
     def debug(self, message: str) -> None:
         if self.ctx.actions:
-            self._print(f"::debug::{escape_data(self.redact(message))}")
+            self._print(f"::debug::{escape_data(self.clean(message))}")
         elif self.ctx.debug:
             self.log(f"debug: {message}")
 
     def annotate(self, level: str, title: str, message: str) -> None:
-        message, title = self.redact(message), self.redact(title)
+        message, title = self.clean(message), self.clean(title)
         if self.ctx.actions:
             self._print(f"::{level} title={escape_property(title)}::{escape_data(message)}")
         else:

@@ -58,10 +58,13 @@ def action(
     data = metrics_file.load(config.metrics_file, config.report, now)
     result.report, result.problems = data.report, tuple(data.problems)
     if data.problems:
+        shown = "; ".join(data.problems[:10])
+        more = f"; and {len(data.problems) - 10} more" if len(data.problems) > 10 else ""
         runner.annotate(
             "warning",
             "Echo Notify: bad values in the metrics file",
-            f"{len(data.problems)} field(s) shown as n/a: " + "; ".join(data.problems),
+            f"{len(data.problems)} field(s) shown as n/a: {shown}{more}. Fix the pipeline step "
+            "that writes the file; the rest of the report was sent.",
         )
     levels, result.severity = metrics_file.assess(data, config.job_status)
     result.run_url = run_link(config.github, data.data.get("github_run_url"))

@@ -285,9 +285,16 @@ def _errors(value: Any, problems: list[str]) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, list):
-        return [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in value]
+        return [v if isinstance(v, str) else _json(v) for v in value]
     problems.append(f"errors: expected a list, got {_show(value)}")
     return []
+
+
+def _json(value: Any) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (RecursionError, ValueError):
+        return f"({_kind(value) if not isinstance(value, dict) else 'an object'} too deep to show)"
 
 
 def _kind(value: Any) -> str:

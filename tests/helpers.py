@@ -177,3 +177,30 @@ def bodies(server: EchoServer) -> list[tuple[str, Any]]:
     return [
         (r["path"], json.loads(r["body"]) if r["body"] else None) for r in server.store.requests
     ]
+
+
+OUR_COMMANDS = ("add-mask", "group", "endgroup", "stop-commands", "debug", "notice", "warning", "error")
+
+
+def stray_commands(log: str) -> list[str]:
+    """Lines the runner would read as workflow commands that the action did not mean.
+
+    Follows actions/runner: `::cmd` after leading whitespace, legacy `##[cmd` anywhere in a
+    line, nothing between `::stop-commands::TOKEN` and `::TOKEN::` but that resume line.
+    """
+    stray, resume = [], None
+    for line in log.splitlines():
+        stripped = line.lstrip()
+        if resume is not None:
+            if stripped == resume:
+                resume = None
+            continue
+        if "##[" in line:
+            stray.append(line)
+        elif stripped.startswith("::"):
+            command = stripped[2:].split("::", 1)[0].split(" ", 1)[0]
+            if command not in OUR_COMMANDS:
+                stray.append(line)
+            elif command == "stop-commands":
+                resume = f"::{stripped.split('::')[2]}::"
+    return stray

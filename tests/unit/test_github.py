@@ -191,7 +191,7 @@ def test_secrets_are_masked_and_redacted() -> None:
 def test_log_lines_cannot_carry_commands() -> None:
     run, out = runner()
     run.log("answer:\n::add-mask::x ##[set-output name=a]b")
-    assert out.getvalue() == "answer: ::add-mask::x # #[set-output name=a]b\n"
+    assert out.getvalue() == "answer: ::add-mask::x #\u200b#[set-output name=a]b\n"
 
 
 def test_block_stops_command_processing() -> None:
