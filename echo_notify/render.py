@@ -6,6 +6,7 @@ of ours produced it (numbers, bold, links). Templates decide all words and layou
 
 from __future__ import annotations
 
+import functools
 import re
 import signal
 import threading
@@ -180,6 +181,7 @@ def _number_size(value: Any) -> float:
     return abs(value) if isinstance(value, (int, float)) else 0
 
 
+@functools.lru_cache(maxsize=8)  # compiling the templates is most of a run's time
 def environment(fmt: str, user_dir: Path | None = None) -> jinja2.Environment:
     form = Format(fmt)
     search = [str(user_dir)] if user_dir else []

@@ -204,3 +204,12 @@ def stray_commands(log: str) -> list[str]:
             elif command == "stop-commands":
                 resume = f"::{stripped.split('::')[2]}::"
     return stray
+
+
+def printed_message(log: str) -> str:
+    """The rendered message, as printed between the stop-commands markers."""
+    lines = log.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("::stop-commands::"))
+    resume = f"::{lines[start].split('::')[2]}::"
+    end = lines.index(resume, start)
+    return "\n".join(lines[start + 1 : end])

@@ -1,0 +1,65 @@
+"""Properties over arbitrary metrics-shaped files, through main() as the runner runs it."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from echo_notify.main import main
+from tests.helpers import parse_outputs, printed_message, runner_env, stray_commands
+from tests.strategies import metrics
+
+RUN_LINK = "<https://github.com/acme/cold-email/actions/runs/123456|View Logs>"
+
+
+def run_dry(data: dict[str, Any], fmt: str = "slack") -> tuple[int, str, dict[str, str]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "files").mkdir()
+        (root / "m.json").write_text(json.dumps(data))
+        env = runner_env(root, root / "files", {"metrics-file": "m.json", "dry-run": "true",
+                                                "format": fmt})
+        out = io.StringIO()
+        code = main(env, out)
+        return code, out.getvalue(), parse_outputs((root / "files" / "set_output").read_text())
+
+
+def check(data: dict[str, Any]) -> None:
+    """What must hold for any file: no crash, no stray command, no markup from data."""
+    code, log, outputs = run_dry(data)
+    assert code == 0, log
+    assert "Traceback" not in log and "Unexpected internal error" not in log, log
+    assert stray_commands(log) == [], log
+    assert outputs["report"] in ("sync", "drain")
+    message = printed_message(log)
+    assert len(message) <= 3000
+    rest = message.replace(RUN_LINK, "")
+    assert "<" not in rest and ">" not in rest, message
+    assert not re.search(r"&(?!amp;|lt;|gt;)", rest), message
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(metrics("sync"), metrics("drain")))
+def test_any_metrics_file_renders_safely(data: dict[str, Any]) -> None:
+    check(data)
+
+
+@settings(max_examples=50, deadline=None)
+@given(metrics("sync"))
+def test_markdown_output_has_no_raw_markup_from_data(data: dict[str, Any]) -> None:
+    code, log, _ = run_dry(data, "markdown")
+    assert code == 0 and stray_commands(log) == []
+    message = printed_message(log)
+    # Every markup character left unescaped must be the template's own.
+    bare = re.sub(r"\\[\\`*_\[\]<>&|~#]", "", message).replace(" | ", " ")
+    bare = bare.replace("capacity: ~", "")  # the template's own | and ~
+    bare = bare.replace("](<https://github.com/acme/cold-email/actions/runs/123456>)", "")
+    assert not re.search(r"[<>`|~]", bare), message
+    assert "https://" not in bare.replace("[View Logs", ""), message
