@@ -26,8 +26,12 @@ def main() -> None:
     count = 0
 
     @seed(args.seed)
-    @settings(max_examples=args.examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=args.examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(st.one_of(metrics("sync"), metrics("drain")))
     def run(data: dict[str, object]) -> None:
         nonlocal count
@@ -40,8 +44,10 @@ def main() -> None:
         result = "no failure"
     except AssertionError as exc:
         result = f"FAILED: {str(exc)[:2000]}"
-    print(f"fuzz: {count} generated metrics files through main() in "
-          f"{time.perf_counter() - start:.0f}s, seed {args.seed}: {result}")
+    print(
+        f"fuzz: {count} generated metrics files through main() in "
+        f"{time.perf_counter() - start:.0f}s, seed {args.seed}: {result}"
+    )
 
 
 if __name__ == "__main__":

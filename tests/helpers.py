@@ -179,7 +179,16 @@ def bodies(server: EchoServer) -> list[tuple[str, Any]]:
     ]
 
 
-OUR_COMMANDS = ("add-mask", "group", "endgroup", "stop-commands", "debug", "notice", "warning", "error")
+OUR_COMMANDS = (
+    "add-mask",
+    "group",
+    "endgroup",
+    "stop-commands",
+    "debug",
+    "notice",
+    "warning",
+    "error",
+)
 
 
 def stray_commands(log: str) -> list[str]:

@@ -37,53 +37,160 @@ def deep(levels: int) -> str:
 
 
 CASES = [
-    Case("missing file", None, 0, "::warning title=Echo Notify%3A metrics file unreadable::"
-         "Metrics file '{path}' does not exist", False),
+    Case(
+        "missing file",
+        None,
+        0,
+        "::warning title=Echo Notify%3A metrics file unreadable::"
+        "Metrics file '{path}' does not exist",
+        False,
+    ),
     Case("empty file", "", 0, "is empty", False),
     Case("directory", lambda p: p.mkdir(), 0, "is a directory", False),
-    Case("unreadable path", "x", 0, "cannot be read: File name too long", False,
-         inputs={"metrics-file": "m" * 300 + ".json"}),
-    Case("not UTF-8", b'{"capacity_status": "\xff"}', 0, "is not UTF-8 text (bad byte at offset 21)",
-         False),
-    Case("invalid JSON", '{\n  "capacity_status": {,\n}', 0,
-         "is not valid JSON: Expecting property name enclosed in double quotes at line 2, column 23",
-         False),
+    Case(
+        "unreadable path",
+        "x",
+        0,
+        "cannot be read: File name too long",
+        False,
+        inputs={"metrics-file": "m" * 300 + ".json"},
+    ),
+    Case(
+        "not UTF-8",
+        b'{"capacity_status": "\xff"}',
+        0,
+        "is not UTF-8 text (bad byte at offset 21)",
+        False,
+    ),
+    Case(
+        "invalid JSON",
+        '{\n  "capacity_status": {,\n}',
+        0,
+        "is not valid JSON: Expecting property name enclosed in double quotes at line 2, column 23",
+        False,
+    ),
     Case("a list", "[1, 2]", 0, "must hold a JSON object ({...}), not a list", False),
     Case("10,000 levels deep", deep(10_000), 0, "is nested too deeply", False),
-    Case("fail-on-error makes it fatal", "", 1, "::error title=Echo Notify%3A metrics file", False,
-         inputs={"fail-on-error": "true"}),
-    Case("NaN and Infinity", '{"capacity_status": {"current_inventory": NaN, "max_capacity": '
-         'Infinity}}', 0, "capacity_status.current_inventory: expected a finite number, got nan",
-         True),
-    Case("booleans as numbers", {"capacity_status": {"current_inventory": True}}, 0,
-         "capacity_status.current_inventory: expected a number, got true", True),
-    Case("negative counts", {"capacity_status": {"max_capacity": -1}}, 0,
-         "capacity_status.max_capacity: expected zero or more, got -1", True),
-    Case("huge integer", '{"capacity_status": {"current_inventory": ' + "7" * 5000 + "}}", 0,
-         "capacity_status.current_inventory: expected a finite number, got inf", True),
-    Case("nested garbage in a field", {"capacity_status": {"current_inventory": {"a": [1]}}}, 0,
-         "capacity_status.current_inventory: expected a number, got an object", True),
-    Case("commands in values", {"capacity_status": {"current_inventory": "::add-mask::x\n##[error]y"}},
-         0, "expected a number, got \"::add-mask::x\\n#\u200b#[error]y\"", True),
-    Case("commands and pings in errors", {**SYNC, "errors": [
-        "::set-env name=PATH::/evil", "<!channel> ##[error]forged\n::error::x", "%0A::warning::y"]},
-         0, "", True),
-    Case("50 MB of errors", lambda p: p.write_text(json.dumps(
-        {**SYNC, "errors": ["e" * 1000] * 50_000})), 0, "", True),
+    Case(
+        "fail-on-error makes it fatal",
+        "",
+        1,
+        "::error title=Echo Notify%3A metrics file",
+        False,
+        inputs={"fail-on-error": "true"},
+    ),
+    Case(
+        "NaN and Infinity",
+        '{"capacity_status": {"current_inventory": NaN, "max_capacity": Infinity}}',
+        0,
+        "capacity_status.current_inventory: expected a finite number, got nan",
+        True,
+    ),
+    Case(
+        "booleans as numbers",
+        {"capacity_status": {"current_inventory": True}},
+        0,
+        "capacity_status.current_inventory: expected a number, got true",
+        True,
+    ),
+    Case(
+        "negative counts",
+        {"capacity_status": {"max_capacity": -1}},
+        0,
+        "capacity_status.max_capacity: expected zero or more, got -1",
+        True,
+    ),
+    Case(
+        "huge integer",
+        '{"capacity_status": {"current_inventory": ' + "7" * 5000 + "}}",
+        0,
+        "capacity_status.current_inventory: expected a finite number, got inf",
+        True,
+    ),
+    Case(
+        "nested garbage in a field",
+        {"capacity_status": {"current_inventory": {"a": [1]}}},
+        0,
+        "capacity_status.current_inventory: expected a number, got an object",
+        True,
+    ),
+    Case(
+        "commands in values",
+        {"capacity_status": {"current_inventory": "::add-mask::x\n##[error]y"}},
+        0,
+        'expected a number, got "::add-mask::x\\n#\u200b#[error]y"',
+        True,
+    ),
+    Case(
+        "commands and pings in errors",
+        {
+            **SYNC,
+            "errors": [
+                "::set-env name=PATH::/evil",
+                "<!channel> ##[error]forged\n::error::x",
+                "%0A::warning::y",
+            ],
+        },
+        0,
+        "",
+        True,
+    ),
+    Case(
+        "50 MB of errors",
+        lambda p: p.write_text(json.dumps({**SYNC, "errors": ["e" * 1000] * 50_000})),
+        0,
+        "",
+        True,
+    ),
     Case("ambiguous report", {"foo": 1}, 0, "Cannot tell which report to render", False),
-    Case("Echo answers with commands", SYNC, 0,
-         "HTTP 422 Unprocessable Entity, answer: '{\"error\": \"::error::pwned", False,
-         echo=[Fault("status", 422, body={"error": "::error::pwned\n##[set-output name=x]y"})]),
-    Case("Echo echoes the token", SYNC, 0, "answer: '{\"error\": \"bad token ***\"}'", False,
-         echo=[Fault("status", 401, body={"error": f"bad token {TOKEN}"})]),
-    Case("template that loops for ever", SYNC, 1, "loop.j2', line 1: rendering took over", False,
-         inputs={"template": "loop.j2"}),
-    Case("template that renders megabytes", SYNC, 1, "renders more than 1,000,000", False,
-         inputs={"template": "big.j2"}),
-    Case("template building a huge value", SYNC, 1, "would build a value over 1 MB", False,
-         inputs={"template": "huge.j2"}),
-    Case("template reaching outside the data", SYNC, 1, "access to attribute '__init__' of 'dict' object is unsafe", False,
-         inputs={"template": "escape.j2"}),
+    Case(
+        "Echo answers with commands",
+        SYNC,
+        0,
+        'HTTP 422 Unprocessable Entity, answer: \'{"error": "::error::pwned',
+        False,
+        echo=[Fault("status", 422, body={"error": "::error::pwned\n##[set-output name=x]y"})],
+    ),
+    Case(
+        "Echo echoes the token",
+        SYNC,
+        0,
+        'answer: \'{"error": "bad token ***"}\'',
+        False,
+        echo=[Fault("status", 401, body={"error": f"bad token {TOKEN}"})],
+    ),
+    Case(
+        "template that loops for ever",
+        SYNC,
+        1,
+        "loop.j2', line 1: rendering took over",
+        False,
+        inputs={"template": "loop.j2"},
+    ),
+    Case(
+        "template that renders megabytes",
+        SYNC,
+        1,
+        "renders more than 1,000,000",
+        False,
+        inputs={"template": "big.j2"},
+    ),
+    Case(
+        "template building a huge value",
+        SYNC,
+        1,
+        "would build a value over 1 MB",
+        False,
+        inputs={"template": "huge.j2"},
+    ),
+    Case(
+        "template reaching outside the data",
+        SYNC,
+        1,
+        "access to attribute '__init__' of 'dict' object is unsafe",
+        False,
+        inputs={"template": "escape.j2"},
+    ),
 ]
 
 TEMPLATES = {
@@ -95,8 +202,9 @@ TEMPLATES = {
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_hostile_input(case: Case, echo: ScriptedEcho, workspace: Path, files: Path,
-                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hostile_input(
+    case: Case, echo: ScriptedEcho, workspace: Path, files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if "loop" in case.name:
         monkeypatch.setattr("echo_notify.render.TIME_LIMIT", 0.5)
     path = workspace / case.inputs.get("metrics-file", "m.json")
@@ -111,13 +219,17 @@ def test_hostile_input(case: Case, echo: ScriptedEcho, workspace: Path, files: P
     for name, text in TEMPLATES.items():
         (workspace / name).write_text(text)
     echo.fail("create", *case.echo)
-    env = runner_env(workspace, files, {"metrics-file": path.name, "echo-url": echo.url,
-                                        "echo-token": TOKEN, **case.inputs})
+    env = runner_env(
+        workspace,
+        files,
+        {"metrics-file": path.name, "echo-url": echo.url, "echo-token": TOKEN, **case.inputs},
+    )
     out = io.StringIO()
     assert main(env, out) == case.exit
     log = out.getvalue()
-    annotations = [line for line in log.splitlines()
-                   if line.startswith(("::warning", "::error", "::notice"))]
+    annotations = [
+        line for line in log.splitlines() if line.startswith(("::warning", "::error", "::notice"))
+    ]
     if case.annotation:
         assert len(annotations) == 1, annotations
         assert case.annotation.replace("{path}", str(path)) in annotations[0]

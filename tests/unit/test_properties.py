@@ -24,8 +24,9 @@ def run_dry(data: dict[str, Any], fmt: str = "slack") -> tuple[int, str, dict[st
         root = Path(tmp)
         (root / "files").mkdir()
         (root / "m.json").write_text(json.dumps(data))
-        env = runner_env(root, root / "files", {"metrics-file": "m.json", "dry-run": "true",
-                                                "format": fmt})
+        env = runner_env(
+            root, root / "files", {"metrics-file": "m.json", "dry-run": "true", "format": fmt}
+        )
         out = io.StringIO()
         code = main(env, out)
         return code, out.getvalue(), parse_outputs((root / "files" / "set_output").read_text())
