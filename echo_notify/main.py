@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -139,7 +140,14 @@ def finish(config: Config, runner: Runner, result: Result, failure: ActionError 
     return exit_code
 
 
-def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int:
+def main(
+    env: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """The process: real clients built here and handed to ``action``; tests may pass a clock."""
     env = os.environ if env is None else env
     runner = Runner(github_context(env), out or sys.stdout)
     try:
@@ -157,6 +165,8 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int
         session=requests.Session(),
         policy=Policy(deadline=config.timeout_seconds),
         log=runner.log,
+        clock=clock,
+        sleep=sleep,
     )
     result = Result()
     failure: ActionError | None = None
@@ -172,6 +182,7 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int
     except ActionError as exc:
         failure = exc
     except Exception as exc:  # noqa: BLE001 -- a bug must not break the user's pipeline
-        runner.debug(runner.redact("".join(traceback.format_exception(exc))))
+        if config.github.debug:  # RUNNER_DEBUG=1
+            runner.debug("".join(traceback.format_exception(exc)))
         failure = ActionError(f"Unexpected internal error ({type(exc).__name__}); report it.")
     return finish(config, runner, result, failure)

@@ -18,8 +18,9 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -33,7 +34,9 @@ EXAMPLES = ROOT / "examples" / "metrics"
 class Fault:
     """One scripted answer: a status, or a transport failure."""
 
-    kind: str  # status | reset | late (answer after `delay`, having done the work) | raw
+    # status | raw (any body) | reset (no answer, no work) | late (work done, answer after
+    # `delay`) | lost (work done, then the connection is reset instead of answered)
+    kind: str
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
@@ -61,17 +64,24 @@ class ScriptedHandler(Handler):
             self.wfile.write(data)
             return False
         if fault.kind == "reset":
-            # Drop the connection with a TCP reset and no answer.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.close_connection = True
+            self.drop()
             return False
-        assert fault.kind == "late"
+        assert fault.kind in ("late", "lost")
         self.late = fault.delay
+        self.lost = fault.kind == "lost"
         return True
+
+    def drop(self) -> None:
+        """Close with a TCP reset and no answer."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
 
     def reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         if getattr(self, "late", 0.0):
             time.sleep(self.late)  # the work is done; the answer comes after the client gave up
+        if getattr(self, "lost", False):
+            self.drop()
+            return
         with suppress(OSError):
             super().reply(status, body, headers)
 
@@ -222,3 +232,42 @@ def printed_message(log: str) -> str:
     resume = f"::{lines[start].split('::')[2]}::"
     end = lines.index(resume, start)
     return "\n".join(lines[start + 1 : end])
+
+
+JOBS = "/api/v3/repos/acme/cold-email/actions/runs/123456/attempts/1/jobs"
+
+
+class FakeGitHub(BaseHTTPRequestHandler):
+    """GitHub's REST API, as far as the job-link lookup uses it; answers set per test."""
+
+    answers: ClassVar[dict[str, tuple[int, object]]] = {}
+    seen: ClassVar[list[tuple[str, str]]] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        FakeGitHub.seen.append((path, self.headers.get("Authorization", "")))
+        status, body = self.answers.get(path, (404, {"message": "Not Found"}))
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@contextmanager
+def fake_github(answers: dict[str, tuple[int, object]] | None = None) -> Iterator[str]:
+    """Serve FakeGitHub on 127.0.0.1; yields the API base URL (GitHub Enterprise style)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub)
+    FakeGitHub.seen = []
+    FakeGitHub.answers = answers or {}
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api/v3"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 
 from echo_notify.main import main
-from tests.helpers import ROOT, Fault, ScriptedEcho, parse_outputs, runner_env
+from tests.helpers import (
+    JOBS,
+    ROOT,
+    FakeGitHub,
+    Fault,
+    ScriptedEcho,
+    fake_github,
+    parse_outputs,
+    runner_env,
+)
 
 TOKEN = "echo-s3cret-T0KEN"
 GH_TOKEN = "ghs_fakeGitHubToken123"
@@ -298,3 +307,32 @@ def test_entrypoint_as_a_process(echo: ScriptedEcho, workspace: Path, files: Pat
     assert parse_outputs((files / "set_output").read_text())["delivered"] == "true"
     assert echo.sends == ["msg_1"]
     assert_no_secret(done.stdout)
+
+
+def test_job_link_from_the_github_api(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
+    job_url = "https://github.com/acme/cold-email/actions/runs/123456/job/777"
+    job = {"status": "in_progress", "runner_name": "GitHub Actions 7", "html_url": job_url}
+    with fake_github({JOBS: (200, {"jobs": [job]})}) as api:
+        env = runner_env(
+            workspace,
+            files,
+            {"metrics-file": "sync.json", "echo-url": echo.url},
+            github_token=GH_TOKEN,
+            extra={"GITHUB_API_URL": api},
+        )
+        out = io.StringIO()
+        assert main(env, out) == 0
+    assert parse_outputs((files / "set_output").read_text())["run-url"] == job_url
+    assert f"<{job_url}|View Logs>" in json.loads(echo.store.requests[0]["body"])["content"]
+    assert FakeGitHub.seen == [(JOBS, f"token {GH_TOKEN}")]
+    assert GH_TOKEN not in out.getvalue().replace(f"::add-mask::{GH_TOKEN}", "")
+
+
+def test_job_link_lookup_failure_is_silent(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    # GITHUB_API_URL points at a closed port: the run link is used, with no warning.
+    code, printed, outputs, _ = run(workspace, files, metrics_file="sync.json", echo_url=echo.url)
+    assert code == 0 and outputs["run-url"].endswith("/actions/runs/123456")
+    assert "::warning" not in printed
+    assert "::debug::job link lookup failed (ConnectionError); using the run link" in printed

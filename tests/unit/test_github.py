@@ -1,17 +1,14 @@
 from __future__ import annotations
 
 import io
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from echo_notify.config import GitHubContext
 from echo_notify.github import Runner, job_link, run_link
-from tests.helpers import parse_outputs
+from tests.helpers import JOBS, FakeGitHub, fake_github, parse_outputs
 
 CTX = GitHubContext(
     actions=True,
@@ -45,37 +42,10 @@ def test_run_link(ctx: GitHubContext, fallback: object, url: str) -> None:
     assert run_link(ctx, fallback) == url
 
 
-class FakeGitHub(BaseHTTPRequestHandler):
-    answers: dict[str, tuple[int, object]] = {}
-    seen: list[tuple[str, str]] = []
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        path = self.path.split("?")[0]
-        FakeGitHub.seen.append((path, self.headers.get("Authorization", "")))
-        status, body = self.answers.get(path, (404, {"message": "Not Found"}))
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
 @pytest.fixture
 def api() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub)
-    FakeGitHub.seen = []
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api/v3"
-    server.shutdown()
-    server.server_close()
-
-
-JOBS = "/api/v3/repos/acme/cold-email/actions/runs/123456/attempts/1/jobs"
+    with fake_github() as url:
+        yield url
 
 
 def jobs(*entries: dict[str, object]) -> dict[str, object]:
