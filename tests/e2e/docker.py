@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from tests.helpers import ROOT, parse_outputs, runner_env
 
 BASE = os.environ.get("ECHO_NOTIFY_BASE_IMAGE", "python:3.12-slim")
 TAG = "echo-notify:test"
+WHEEL_PORT = 38765
 
 
 def docker(
@@ -60,7 +62,10 @@ def require_engine() -> None:
 def wheel_server(wheels: Path) -> Iterator[str]:
     """The host's wheels on 127.0.0.1: the build container has no package index."""
     handler = functools.partial(QuietFiles, directory=str(wheels))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    try:  # a fixed port keeps the build argument, and so Docker's layer cache, the same
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", WHEEL_PORT), handler)
+    except OSError:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
@@ -90,7 +95,7 @@ def download_wheels(dest: Path) -> None:
     host = f"{sys.version_info[0]}.{sys.version_info[1]}"
     if version != host:
         pytest.fail(f"Base image has Python {version}, the host {host}: wheels would not match.")
-    subprocess.run(
+    done = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -103,16 +108,22 @@ def download_wheels(dest: Path) -> None:
             "-d",
             str(dest),
         ],
-        check=True,
+        capture_output=True,
+        text=True,
+        check=False,
         timeout=600,
     )
+    if done.returncode != 0:
+        pytest.fail(f"pip download of the image's wheels failed:\n{done.stderr[-3000:]}")
 
 
-def build(tag: str = TAG, context: Path = ROOT, no_cache: bool = False) -> None:
+def build(tag: str = TAG, context: Path = ROOT, no_cache: bool = False) -> float:
+    """Build offline; returns the seconds `docker build` itself took."""
     wheels = ROOT / "build" / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
     download_wheels(wheels)
     with wheel_server(wheels) as url:
+        start = time.perf_counter()
         docker(
             "build",
             "--network",
@@ -128,6 +139,7 @@ def build(tag: str = TAG, context: Path = ROOT, no_cache: bool = False) -> None:
             tag,
             str(context),
         )
+        return time.perf_counter() - start
 
 
 def run_as_runner(
