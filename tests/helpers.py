@@ -28,6 +28,12 @@ from echo_notify.echo_server import EchoServer, Handler, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "metrics"
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def golden_message(name: str) -> str:
+    """The message part of a golden file (after its `title:` line and a blank line)."""
+    return (GOLDEN / name).read_text().split("\n\n", 1)[1]
 
 
 @dataclass

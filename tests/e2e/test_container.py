@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.docker import TAG, build, docker, require_engine, run_as_act, run_as_runner
-from tests.helpers import EXAMPLES, ROOT, Fault, ScriptedEcho
+from tests.helpers import EXAMPLES, Fault, ScriptedEcho, golden_message
 
 pytestmark = pytest.mark.docker
 TOKEN = "echo-s3cret-in-container"
@@ -27,10 +27,6 @@ def workspace_with_examples(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def golden(name: str) -> str:
-    return (ROOT / "tests" / "golden" / name).read_text().split("\n\n", 1)[1]
-
-
 def test_sync_report_delivered_from_the_container(
     image: str, echo: ScriptedEcho, tmp_path: Path
 ) -> None:
@@ -46,7 +42,7 @@ def test_sync_report_delivered_from_the_container(
     assert outputs["run-url"] == "https://github.com/acme/cold-email/actions/runs/123456"
     sent = json.loads(echo.store.requests[0]["body"])
     assert sent["title"] == "Cold Email Sync Complete - 2:30 PM EST"  # time zone data present
-    assert sent["content"] + "\n" == golden("sync.slack.txt")
+    assert sent["content"] + "\n" == golden_message("sync.slack.txt")
     assert echo.store.requests[0]["headers"]["authorization"] == f"Bearer {TOKEN}"
     assert "**Cold Email Sync Complete**" in summary and "✅ **Delivered**" in summary
     assert "Traceback" not in log

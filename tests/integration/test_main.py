@@ -19,6 +19,7 @@ from tests.helpers import (
     Fault,
     ScriptedEcho,
     fake_github,
+    golden_message,
     parse_outputs,
     runner_env,
 )
@@ -68,8 +69,7 @@ def test_sync_report_delivered(echo: ScriptedEcho, workspace: Path, files: Path)
     body = json.loads(create["body"])
     assert body["title"] == "Cold Email Sync Complete - 2:30 PM EST"
     assert body["recipients"] == ["#sales-cold-email-replies", "U0123"]
-    expected = (ROOT / "tests/golden/sync.slack.txt").read_text().split("\n\n", 1)[1]
-    assert body["content"] + "\n" == expected
+    assert body["content"] + "\n" == golden_message("sync.slack.txt")
     assert send["body"] == ""
     assert outputs == {
         "message-id": "msg_1",

@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from echo_notify.main import main
-from tests.helpers import EXAMPLES, parse_outputs, runner_env
-
-GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+from tests.helpers import EXAMPLES, GOLDEN, golden_message, parse_outputs, runner_env
 
 HOSTILE = {
     "timestamp": "2026-03-08T06:59:00Z",  # 1:59 AM EST, a minute before the switch to EDT
@@ -86,6 +84,6 @@ def test_sample_reports_match_the_spec_line_for_line(report: str) -> None:
         pytest.skip(f"the spec is not beside this checkout ({SPEC})")
     blocks = SPEC.read_text().split("```")[1::2]
     spec = next(b for b in blocks if f"Cold Email {report.title()} Complete" in b).strip("\n")
-    golden = (GOLDEN / f"{report}.slack.txt").read_text().split("\n\n", 1)[1].strip("\n")
+    golden = golden_message(f"{report}.slack.txt").strip("\n")
     # The spec's samples link to runs 123456 (sync) and 123457 (drain); the fixture uses one id.
     assert golden == spec.replace("runs/123457", "runs/123456")
