@@ -20,12 +20,14 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from socketserver import BaseServer
+from typing import Any, ClassVar, TypeVar
 
 import yaml
 
 from echo_notify.echo_server import EchoServer, Handler, Store
 
+S = TypeVar("S", bound=BaseServer)
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "metrics"
 GOLDEN = ROOT / "tests" / "golden"
@@ -110,7 +112,8 @@ class ScriptedEcho(EchoServer):
 
 
 @contextmanager
-def running(server: EchoServer) -> Iterator[EchoServer]:
+def running(server: S) -> Iterator[S]:
+    """Serve on a thread for the duration of the block (any socketserver: Echo, GitHub, files)."""
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
@@ -267,13 +270,7 @@ class FakeGitHub(BaseHTTPRequestHandler):
 @contextmanager
 def fake_github(answers: dict[str, tuple[int, object]] | None = None) -> Iterator[str]:
     """Serve FakeGitHub on 127.0.0.1; yields the API base URL (GitHub Enterprise style)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub)
     FakeGitHub.seen = []
     FakeGitHub.answers = answers or {}
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub)) as server:
         yield f"http://127.0.0.1:{server.server_address[1]}/api/v3"
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -7,7 +7,6 @@ import http.server
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, parse_outputs, runner_env
+from tests.helpers import ROOT, parse_outputs, runner_env, running
 
 BASE = os.environ.get("ECHO_NOTIFY_BASE_IMAGE", "python:3.12-slim")
 TAG = "echo-notify:test"
@@ -66,13 +65,8 @@ def wheel_server(wheels: Path) -> Iterator[str]:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", WHEEL_PORT), handler)
     except OSError:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class QuietFiles(http.server.SimpleHTTPRequestHandler):
