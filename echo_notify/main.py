@@ -65,7 +65,7 @@ def action(
             "warning",
             "Echo Notify: bad values in the metrics file",
             f"{len(data.problems)} field(s) shown as n/a: {shown}{more}. Fix the pipeline step "
-            "that writes the file; the rest of the report was sent.",
+            "that writes the file; the rest of the report goes out as usual.",
         )
     levels, result.severity = metrics_file.assess(data, config.job_status)
     result.run_url = run_link(config.github, data.data.get("github_run_url"))
@@ -73,7 +73,11 @@ def action(
         result.run_url = find_job_link() or result.run_url
     variables = report_variables(config, data, levels, result)
     title, content = render(f"{data.report}.j2", variables, config.format, config.template)
-    _, result.markdown = render(f"{data.report}.j2", variables, "markdown", config.template)
+    result.markdown = (
+        content
+        if config.format == "markdown"
+        else render(f"{data.report}.j2", variables, "markdown", config.template)[1]
+    )
     title = config.title or title
     runner.block(f"Report: {title}", content)
     if config.dry_run:

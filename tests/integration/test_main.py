@@ -247,7 +247,7 @@ def test_bad_fields_warn_once_and_report_goes_out(
         "final_inventory.bigquery_eligible: expected zero or more, got -5; "
         'performance.api_success_rate: expected a finite number, got "NaN"; '
         'leads_processed.midsize_campaign.leads_added: expected a number, got "abc". '
-        "Fix the pipeline step that writes the file; the rest of the report was sent."
+        "Fix the pipeline step that writes the file; the rest of the report goes out as usual."
     ]
     assert "Metrics problems" in summary
 
