@@ -54,7 +54,11 @@ def require_engine() -> None:
             f"Run scripts/docker-engine (or scripts/test). docker info said:\n{done.stderr[-1500:]}"
         )
     if docker("image", "inspect", BASE, check=False).returncode != 0:
-        pytest.fail(f"Base image {BASE} is missing: build the stand-in with scripts/docker-base.")
+        pytest.fail(
+            f"Base image {BASE} is missing and no registry can be reached: build the stand-in "
+            "with scripts/docker-base and set ECHO_NOTIFY_BASE_IMAGE=echo-notify-base:bookworm "
+            "(scripts/test does both)."
+        )
 
 
 @contextmanager
