@@ -64,7 +64,7 @@ class Runner:
 
     def block(self, title: str, text: str) -> None:
         """Print untrusted multi-line text so the runner reads no command in it."""
-        text = self.redact(text)
+        title, text = self.clean(title), self.redact(text)
         if not self.ctx.actions:
             self._print(f"--- {title} ---\n{text}\n---")
             return
