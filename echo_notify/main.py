@@ -18,7 +18,7 @@ from .config import Config, enabled, github_context, load_config
 from .echo import Echo, Policy
 from .errors import ActionError, DeliveryError, InputError
 from .github import Runner, job_link, run_link
-from .render import Safe, render
+from .render import Safe, fit, render
 
 
 @dataclass
@@ -73,6 +73,7 @@ def action(
         result.run_url = find_job_link() or result.run_url
     variables = report_variables(config, data, levels, result)
     title, content = render(f"{data.report}.j2", variables, config.format, config.template)
+    content = fit(content)  # the message only: the job summary has GitHub's larger limit
     result.markdown = (
         content
         if config.format == "markdown"

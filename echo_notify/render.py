@@ -234,7 +234,7 @@ def render(
     except Exception as exc:  # noqa: BLE001 -- any failure inside a user template is the template's
         raise TemplateError(f"Template '{path}'{_line(exc, path)}: {exc}") from None
     title = cut(one_line(str(context.get_exported().get("title", ""))).strip(), VALUE_LIMIT)
-    body = fit("\n".join(line.rstrip() for line in body.strip().splitlines()), MESSAGE_LIMIT)
+    body = "\n".join(line.rstrip() for line in body.strip().splitlines())
     if fmt == "markdown":
         body = "\n".join(line + "  " if line else line for line in body.splitlines())
     return title, body
@@ -278,8 +278,8 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def fit(text: str, limit: int) -> str:
-    """Cut at a line end to stay under ``limit`` characters, with a visible marker."""
+def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """Cut a message at a line end to stay under Slack's limit, with a visible marker."""
     if len(text) <= limit:
         return text
     room = limit - len(CUT_MARKER) - 1

@@ -336,3 +336,15 @@ def test_job_link_lookup_failure_is_silent(
     assert code == 0 and outputs["run-url"].endswith("/actions/runs/123456")
     assert "::warning" not in printed
     assert "::debug::job link lookup failed (ConnectionError); using the run link" in printed
+
+
+def test_long_problem_list_stays_whole_in_the_summary(workspace: Path, files: Path) -> None:
+    # Only the Slack message has Slack's size limit; the job summary lists up to 50 problems.
+    reasons = {f"reason_{i:02}": "many" for i in range(60)}
+    data = {"capacity_status": {}, "verification_results": {"failed_reasons": reasons}}
+    (workspace / "m.json").write_text(json.dumps(data))
+    code, printed, _, summary = run(workspace, files, metrics_file="m.json", dry_run="true")
+    assert code == 0
+    assert "reason\\_49: expected a number" in summary and "…and 10 more" in summary
+    assert "cut to fit" not in summary
+    assert "; and 50 more" in printed  # the annotation names the first 10

@@ -17,6 +17,7 @@ from echo_notify.render import (
     duration,
     escape_markdown,
     escape_slack,
+    fit,
     known,
     money,
     percent,
@@ -155,3 +156,13 @@ def test_user_template_errors_name_file_and_line(tmp_path: Path, text: str, frag
 def test_missing_user_template(tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="does not exist"):
         render("sync.j2", {}, "slack", tmp_path / "nope.j2")
+
+
+def test_fit_cuts_messages_at_a_line_end_with_a_marker() -> None:
+    lines = "\n".join(f"• line {i} &amp; more" for i in range(400))
+    cut_text = fit(lines, 3000)
+    assert len(cut_text) <= 3000
+    assert cut_text.endswith("\n… (cut to fit Slack's message limit)")
+    assert all(line.endswith("&amp; more") for line in cut_text.splitlines()[:-1])
+    assert fit("short", 3000) == "short"
+    assert not fit("&amp;" * 1000, 100).split("\n")[0].endswith("&am")  # no half entity
