@@ -17,7 +17,7 @@ import pytest
 from tests.helpers import ROOT, parse_outputs, runner_env, running
 
 BASE = os.environ.get("ECHO_NOTIFY_BASE_IMAGE", "python:3.12-slim")
-TAG = "echo-notify:test"
+TAG = os.environ.get("ECHO_NOTIFY_TEST_TAG", "echo-notify:test")  # per clone when several share one engine
 WHEEL_PORT = 38765
 
 
