@@ -17,7 +17,8 @@ import pytest
 from tests.helpers import ROOT, parse_outputs, runner_env, running
 
 BASE = os.environ.get("ECHO_NOTIFY_BASE_IMAGE", "python:3.12-slim")
-TAG = os.environ.get("ECHO_NOTIFY_TEST_TAG", "echo-notify:test")  # per clone when several share one engine
+# Overridable so several clones can share one Docker engine.
+TAG = os.environ.get("ECHO_NOTIFY_TEST_TAG", "echo-notify:test")
 WHEEL_PORT = 38765
 
 
