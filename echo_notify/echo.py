@@ -1,32 +1,58 @@
 """Deliver one report to Echo: create, then send, exactly once, within one deadline.
 
-The retry policy lives here alone. What may be repeated:
-- create: any transient failure (connection error, timeout, 429/502/503/504), always with the
-  same Idempotency-Key. At worst a lost answer leaves an extra *unsent* draft in Echo; only
-  the message whose id we hold is ever sent, so the channel cannot see a duplicate.
+What may be repeated, the retry policy's one place:
+- create: any transient failure (connection error, timeout, 429/502/503/504, a temporary DNS
+  failure), always with the same Idempotency-Key. At worst a lost answer leaves an extra
+  *unsent* draft in Echo; only the message whose id we hold is ever sent, so the channel
+  cannot see a duplicate.
 - send: only when the request surely did not take effect: the connection was never made, or
-  Echo/its edge answered 429, 502 or 503. A send that got no answer (read timeout, dropped
-  connection) or 504 may have posted: it is not repeated and the outcome is "unknown".
+  Echo/its edge answered 429, 502 or 503. A send that got no answer (timeout, dropped
+  connection, the deadline) or 504 may have posted: it is not repeated, the outcome is unknown.
+
+Time: no attempt starts after the deadline (a create retry not in its last `min_exchange`
+seconds, which stay free for the send), except the first send of a created draft. Every
+attempt may run until the deadline and at least `min_exchange` seconds, and no longer: its
+whole exchange (connect, headers, body) runs on a worker thread that is given up when its
+time is over, because a read timeout restarts with every byte a dripping server sends.
+So a delivery ends by the deadline plus `min_exchange` at worst. Waits between attempts are
+at least `min_wait`, and each request is tried at most `max_tries` times.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
+import queue
 import random
+import socket
+import ssl
+import threading
 import time
+import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
+from .cancel import Cancelled
 from .errors import DeliveryError
 from .render import one_line
 
+Step = Literal["create", "send"]
+Action = Literal["ok", "retry", "fail", "unknown"]
+
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+ANSWER_LIMIT = 1024 * 1024  # 1 MiB; Echo answers a few hundred bytes of JSON; more is not Echo
+ID_LIMIT = 1000  # characters: a longer id would not fit in a URL that servers accept
 HINTS = {
     400: "Echo rejected the payload: check `channel` and the template's output.",
     401: "Echo refused the credentials: check the `echo-token` secret.",
@@ -35,6 +61,7 @@ HINTS = {
     413: "The message is too large for Echo: shorten the template.",
     422: "Echo rejected the payload: check `channel` and the template's output.",
 }
+PLAIN_HTTP = {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"}  # OpenSSL's reasons
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,9 +69,12 @@ class Policy:
     deadline: float = 180.0  # the whole delivery, every retry and wait included
     connect_timeout: float = 10.0
     read_timeout: float = 75.0  # a sleeping host holds the first request while it wakes (~60 s)
+    min_exchange: float = 5.0  # an attempt that starts has at least this long, deadline or not
+    min_wait: float = 1.0  # between attempts, whatever Retry-After says
     backoff_base: float = 1.0
     backoff_cap: float = 20.0
     retry_after_cap: float = 60.0
+    max_tries: int = 30  # per request (create, send)
 
 
 @dataclass(frozen=True)
@@ -53,13 +83,39 @@ class Delivery:
     attempts: int
 
 
+@dataclass
+class Progress:
+    """One delivery's bookkeeping, passed along (like slack-sdk's RetryState), never kept on
+    the client: attempts so far, the deadline, the draft's id, the request on the wire."""
+
+    deadline: float
+    attempts: int = 0
+    message_id: str = ""
+    in_flight: Step | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Echo's answer, its body read up to ANSWER_LIMIT bytes (``cut`` when there was more)."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    body: bytes
+    cut: bool = False
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What one attempt means: done, try again, stop, or stop not knowing if it took effect."""
 
-    action: str  # ok | retry | fail | unknown
+    action: Action
     detail: str
     wait: float | None = None  # a server-given wait (Retry-After)
+
+
+class OverdueError(Exception):
+    """The attempt's time ran out before its answer was complete."""
 
 
 class Echo:
@@ -78,111 +134,190 @@ class Echo:
         self.url = url
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.session = session
+        for scheme in ("http://", "https://"):
+            session.mount(scheme, EchoAdapter())
         self.policy = policy
         self.log = log
         self.clock = clock
         self.sleep = sleep
         self.jitter = jitter
-        self.attempts = 0
 
     def deliver(self, title: str, content: str, recipients: tuple[str, ...]) -> Delivery:
-        self.attempts = 0
-        deadline = self.clock() + self.policy.deadline
+        progress = Progress(deadline=self.clock() + self.policy.deadline)
         payload = {"title": title, "content": content, "recipients": list(recipients)}
         key = {"Idempotency-Key": str(uuid.uuid4())}
-        created = self._call("create", "/api/v1/messages", deadline, payload, key)
-        message_id = _message_id(created)
-        if message_id is None:
-            raise DeliveryError(
-                f"Echo accepted the message (HTTP {created.status_code}) but its answer has "
-                f"no usable message id, so it cannot be sent. Answer: {_body(created)!r}. "
-                "Check that "
-                "`echo-url` points at the Echo API.",
-                attempts=self.attempts,
-            )
         try:
-            self._call("send", f"/api/v1/messages/{message_id}/send", deadline)
+            created = self._request(progress, "create", "/api/v1/messages", payload, key)
+            progress.message_id = message_id(created)
+            segment = quote(progress.message_id, safe="")  # one path segment, whatever it holds
+            self._request(progress, "send", f"/api/v1/messages/{segment}/send")
         except DeliveryError as exc:
-            exc.message_id = message_id
+            exc.attempts, exc.message_id = progress.attempts, progress.message_id
             raise
-        return Delivery(message_id=message_id, attempts=self.attempts)
+        except Cancelled as stop:  # main() reports it; say what was on the wire
+            stop.started, stop.in_flight = True, progress.in_flight or ""
+            stop.attempts, stop.message_id = progress.attempts, progress.message_id
+            raise
+        return Delivery(message_id=progress.message_id, attempts=progress.attempts)
 
-    def _call(
+    def _request(
         self,
-        step: str,
+        progress: Progress,
+        step: Step,
         path: str,
-        deadline: float,
         payload: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
-    ) -> requests.Response:
+    ) -> Answer:
+        """One request, retried by the policy: its 2xx answer, or a DeliveryError."""
         start = self.clock()
         tries = 0
         while True:
             tries += 1
-            self.attempts += 1
-            remaining = max(deadline - self.clock(), 0.1)
-            timeout = (
-                min(self.policy.connect_timeout, remaining),
-                min(self.policy.read_timeout, remaining),
-            )
-            response = None
-            try:
-                response = self.session.post(
-                    self.url + path,
-                    json=payload,
-                    headers={**self.headers, **(headers or {})},
-                    timeout=timeout,
-                    allow_redirects=False,  # a redirect must not carry the token elsewhere
-                )
-                verdict = judge_response(response, step)
-            except requests.RequestException as exc:
-                verdict = judge_error(exc, step)
-            prefix = f"Echo {step}, attempt {tries}: {verdict.detail}"
+            verdict, answer = self._attempt(progress, step, path, payload, headers)
+            line = f"Echo {step}, attempt {tries}: {verdict.detail}"
             if verdict.action == "ok":
-                self.log(prefix)
-                assert response is not None
-                return response
+                self.log(line)
+                assert answer is not None
+                return answer
             if verdict.action == "retry":
-                wait = self._wait(tries, verdict.wait)
-                if self.clock() + wait < deadline:
-                    self.log(f"{prefix}; retrying in {wait:.1f}s")
+                wait, why_not = self._next_wait(progress, step, tries, verdict.wait)
+                if not why_not:
+                    self.log(f"{line}; retrying in {wait:.1f}s")
                     self.sleep(wait)
                     continue
-                self.log(f"{prefix}; no time left to retry")
+                self.log(f"{line}; {why_not}")
                 raise DeliveryError(
-                    f"Echo did not take the report within the {self.policy.deadline:g}s "
-                    f"deadline ({step} tried {tries} times over {self.clock() - start:.0f}s). "
-                    f"Last answer: {verdict.detail}. Echo may be asleep, deploying or down: "
+                    f"Echo did not take the report within the {self.policy.deadline:g}s deadline: "
+                    f"{step} was tried {tries} times over {self.clock() - start:.0f}s ({why_not}); "
+                    f"the last result: {verdict.detail}. Echo may be asleep, deploying or down: "
                     "check its status, or raise `timeout-seconds`.",
-                    attempts=self.attempts,
+                    attempts=progress.attempts,
                 )
-            self.log(prefix)
+            self.log(line)
             if verdict.action == "unknown":
                 raise DeliveryError(
-                    f"The send request got no clear answer ({verdict.detail}), so the report "
-                    "may or may not be in the channel. It was not sent again, to avoid a "
-                    "duplicate; check the channel.",
-                    attempts=self.attempts,
+                    f"The send request went out, but its result is unclear: {verdict.detail}. "
+                    "The report may or may not be in the channel; it was not sent again, to "
+                    "avoid a duplicate. Check the channel.",
+                    attempts=progress.attempts,
                     outcome="unknown",
                 )
-            hint = HINTS.get(response.status_code, "") if response is not None else ""
+            hint = HINTS.get(answer.status, "") if answer is not None else ""
             raise DeliveryError(
-                f"Echo {step} failed: {verdict.detail}. {hint}".strip(), attempts=self.attempts
+                f"Echo {step} failed: {verdict.detail}. {hint}".strip(),
+                attempts=progress.attempts,
             )
 
-    def _wait(self, tries: int, server_wait: float | None) -> float:
-        if server_wait is not None:
-            return min(server_wait, self.policy.retry_after_cap)
+    def _attempt(
+        self,
+        progress: Progress,
+        step: Step,
+        path: str,
+        payload: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+    ) -> tuple[Verdict, Answer | None]:
+        """One HTTP exchange, bounded by the deadline but never below ``min_exchange``."""
+        budget = max(progress.deadline - self.clock(), self.policy.min_exchange)
+        timeout = (min(self.policy.connect_timeout, budget), min(self.policy.read_timeout, budget))
+        progress.attempts += 1
+        progress.in_flight = step  # left set if Cancelled comes through: the send may be out
+        answer = None
+        try:
+            answer = self._exchange(
+                self.url + path, payload, {**self.headers, **(headers or {})}, timeout, budget
+            )
+            verdict = judge_response(answer, step)
+        except requests.RequestException as exc:
+            verdict = judge_error(exc, step)
+        except OverdueError:
+            detail = f"no complete answer within {budget:.1f}s, the time this attempt had"
+            verdict = Verdict("unknown" if step == "send" else "retry", detail)
+        progress.in_flight = None
+        return verdict, answer
+
+    def _exchange(
+        self,
+        url: str,
+        payload: dict[str, Any] | None,
+        headers: dict[str, str],
+        timeout: tuple[float, float],
+        budget: float,
+    ) -> Answer:
+        """POST and read the answer on a worker thread; stop waiting after ``budget`` seconds.
+
+        Socket timeouts bound each read, not their sum; only this wait bounds an answer that
+        drips. An exchange given up is left to its socket timeouts (or the process's end); no
+        new attempt can overlap it, since its time ran to the deadline. Waiting here, in the
+        main thread, also lets a signal end the wait at once (cancel.py).
+        """
+        done: queue.SimpleQueue[Answer | Exception] = queue.SimpleQueue()
+
+        def run() -> None:
+            try:
+                done.put(self._post(url, payload, headers, timeout))
+            except Exception as exc:  # noqa: BLE001 -- handed to the waiting thread as it is
+                done.put(exc)
+
+        threading.Thread(target=run, name="echo-request", daemon=True).start()
+        try:
+            outcome = done.get(timeout=budget)
+        except queue.Empty:
+            raise OverdueError from None
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def _post(
+        self,
+        url: str,
+        payload: dict[str, Any] | None,
+        headers: dict[str, str],
+        timeout: tuple[float, float],
+    ) -> Answer:
+        with self.session.post(
+            url,
+            json=payload,
+            headers=headers,
+            timeout=timeout,
+            allow_redirects=False,  # a redirect must not carry the token elsewhere
+            stream=True,  # read no more than ANSWER_LIMIT of the body
+        ) as response:
+            body = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > ANSWER_LIMIT:
+                    break
+            return Answer(
+                status=response.status_code,
+                reason=response.reason or "",
+                headers=response.headers,
+                body=bytes(body[:ANSWER_LIMIT]),
+                cut=len(body) > ANSWER_LIMIT,
+            )
+
+    def _next_wait(
+        self, progress: Progress, step: Step, tries: int, server_wait: float | None
+    ) -> tuple[float, str]:
+        """The wait before the next try, and why there is none ('' when there is one)."""
+        if tries >= self.policy.max_tries:
+            return 0.0, f"gave up after {tries} attempts, the most allowed"
         ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2.0 ** (tries - 1))
-        return self.jitter() * ceiling  # full jitter: spreads retries from many runners
+        wait = self.jitter() * ceiling  # full jitter: spreads retries from many runners
+        if server_wait is not None:  # Retry-After: never sooner than asked, nor past the cap
+            wait = max(wait, min(server_wait, self.policy.retry_after_cap))
+        wait = max(wait, self.policy.min_wait)
+        keep = self.policy.min_exchange if step == "create" else 0.0  # the send's time
+        if self.clock() + wait >= progress.deadline - keep:
+            return wait, "no time left to retry"
+        return wait, ""
 
 
-def judge_response(response: requests.Response, step: str) -> Verdict:
-    status = response.status_code
-    routing = response.headers.get("x-render-routing")
-    detail = f"HTTP {status} {response.reason or ''}".strip()
+def judge_response(answer: Answer, step: Step) -> Verdict:
+    status = answer.status
+    routing = answer.headers.get("x-render-routing")
+    detail = f"HTTP {status} {answer.reason}".strip()
     if routing:
-        detail += f" (x-render-routing: {routing})"
+        detail += f" (x-render-routing: {one_line(routing)[:100]})"
     if 200 <= status < 300:
         return Verdict("ok", detail)
     if 300 <= status < 400:
@@ -194,33 +329,59 @@ def judge_response(response: requests.Response, step: str) -> Verdict:
         if step == "send" and status == 504:
             # The gateway gave up waiting; the service may still have posted the message.
             return Verdict("unknown", detail)
-        return Verdict("retry", detail, retry_after(response))
-    return Verdict("fail", f"{detail}, answer: {_body(response)!r}")
+        return Verdict("retry", detail, retry_after(answer.headers))
+    return Verdict("fail", f"{detail}, answer: {_body(answer)!r}")
 
 
-def judge_error(exc: requests.RequestException, step: str) -> Verdict:
+def judge_error(exc: requests.RequestException, step: Step) -> Verdict:
     name = type(exc).__name__
-    if isinstance(exc, requests.exceptions.SSLError):
-        return Verdict("fail", "TLS handshake failed: check the certificate of `echo-url`")
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(exc, requests.exceptions.SSLError):
+        return Verdict("fail", _tls_detail(exc))
     if isinstance(reason, NameResolutionError):
+        cause = reason.__cause__
+        if isinstance(cause, socket.gaierror) and cause.errno == socket.EAI_AGAIN:
+            # The request was never made, so even a send may be tried again.
+            return Verdict("retry", "the host name in `echo-url` did not resolve, temporarily")
         return Verdict("fail", "the host name in `echo-url` does not resolve")
     if isinstance(exc, requests.ConnectTimeout) or isinstance(reason, NewConnectionError):
-        return Verdict("retry", f"could not connect ({name})")  # the request was never sent
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-        # The request went out but the answer was lost: it may have taken effect.
-        detail = f"no answer ({name})"
-        return Verdict("retry" if step == "create" else "unknown", detail)
-    return Verdict("fail", f"request failed ({name})")
+        return Verdict("retry", f"could not connect, {name}")  # the request was never sent
+    # The request went out but the answer was lost: it may have taken effect.
+    if isinstance(exc, requests.ReadTimeout):
+        detail = "no answer before the read timeout"
+    elif isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        detail = f"the connection broke before a complete answer, {name}"
+    else:
+        return Verdict("fail", f"the request failed, {name}")
+    return Verdict("retry" if step == "create" else "unknown", detail)
 
 
-def retry_after(response: requests.Response, now: datetime | None = None) -> float | None:
+def _tls_detail(exc: BaseException) -> str:
+    """Name what went wrong in the TLS handshake; only a certificate problem blames it."""
+    error: object = exc
+    for _ in range(6):  # requests' error wraps urllib3's, which wraps the ssl module's
+        if isinstance(error, ssl.SSLError) or not isinstance(error, BaseException):
+            break
+        nested = getattr(error, "reason", None)
+        error = nested if isinstance(nested, BaseException) else (error.args or [None])[0]
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"the certificate of `echo-url` is not trusted: {error.verify_message}"
+    reason = getattr(error, "reason", None) if isinstance(error, ssl.SSLError) else None
+    if reason in PLAIN_HTTP:
+        return (
+            "the server answered plain HTTP, not TLS: use `http://` in `echo-url` if that is "
+            "what it serves, or check the port"
+        )
+    return f"the TLS handshake failed, {reason or 'SSLError'}: check that `echo-url` serves HTTPS"
+
+
+def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
     """Retry-After in seconds (delta-seconds or an HTTP date), or None when absent or bad."""
-    value = response.headers.get("Retry-After", "").strip()
+    value = headers.get("Retry-After", "").strip()
     if not value:
         return None
-    if value.isdigit():
-        return float(int(value))
+    if value.isascii() and value.isdigit():
+        return float(value[:9])  # 9 digits are far past any cap; int() refuses 4,300
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -230,18 +391,85 @@ def retry_after(response: requests.Response, now: datetime | None = None) -> flo
     return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
 
 
-def _message_id(response: requests.Response) -> str | None:
+def message_id(answer: Answer) -> str:
+    """The id in create's answer. Refused only when it cannot be one URL path segment.
+
+    The id exists only once the draft does, so a refused id leaves an unsent draft in Echo
+    (never in the channel); refusing just what cannot work keeps that rare.
+    """
     try:
-        data = response.json()
+        data = None if answer.cut else json.loads(answer.body)
     except ValueError:
-        return None
+        data = None
     raw = data.get("id") if isinstance(data, dict) else None
-    if isinstance(raw, bool) or not isinstance(raw, (str, int)) or str(raw).strip() == "":
-        return None
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        what = "is larger than 1 MiB" if answer.cut else "has no usable message id"
+        raise DeliveryError(
+            f"Echo accepted the message (HTTP {answer.status}) but its answer {what}, so it "
+            f"cannot be sent. Answer: {_body(answer)!r}. Check that `echo-url` points at the "
+            "Echo API. An unsent draft may remain in Echo; it never reaches the channel.",
+            attempts=0,
+        )
     text = str(raw)
-    return text if text.replace("-", "").replace("_", "").isalnum() else None
+    problem = (
+        "is empty or a dot segment"
+        if text.strip() in ("", ".", "..")
+        else f"is longer than {ID_LIMIT} characters"
+        if len(text) > ID_LIMIT
+        else "holds control characters"
+        if any(unicodedata.category(c) == "Cc" for c in text)
+        else ""
+    )
+    if problem:
+        raise DeliveryError(
+            f"Echo created the message, but its id {text[:60]!r} {problem}, so it cannot be put "
+            "in the send request's path. It stays an unsent draft in Echo and never reaches the "
+            "channel; report the id to Echo's maintainers.",
+            attempts=0,
+        )
+    return text
 
 
-def _body(response: requests.Response, limit: int = 200) -> str:
-    text = one_line(response.text or "").strip()
+def _body(answer: Answer, limit: int = 200) -> str:
+    text = one_line(answer.body[: limit * 4].decode("utf-8", "replace")).strip()
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+class FinalResponse(http.client.HTTPResponse):
+    """Reads past informational answers (1xx, such as 103 Early Hints) to the final one.
+
+    http.client skips only 100 Continue; RFC 9110 §15.2 asks every client to accept any 1xx
+    before the final answer (https://www.rfc-editor.org/rfc/rfc9110#section-15.2).
+    """
+
+    def _read_status(self) -> tuple[str, int, str]:
+        for _ in range(20):  # more than that is not a server giving hints
+            version, status, reason = super()._read_status()  # type: ignore[misc]  # private in typeshed
+            if not 100 <= status < 200 or status == 101:
+                break
+            http.client.parse_headers(self.fp)  # the hints' headers: not needed
+        return version, status, reason
+
+
+class _Connection(HTTPConnection):
+    response_class = FinalResponse
+
+
+class _TLSConnection(HTTPSConnection):
+    response_class = FinalResponse
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TLSPool(HTTPSConnectionPool):
+    ConnectionCls = _TLSConnection
+
+
+class EchoAdapter(HTTPAdapter):
+    """requests' adapter with connections that read past 1xx answers."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
+from urllib.parse import unquote
 
 
 @dataclass
@@ -26,6 +27,9 @@ class Store:
     requests: list[dict[str, Any]] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def new_id(self) -> str:
+        return f"msg_{len(self.messages) + 1}"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -65,7 +69,7 @@ class Handler(BaseHTTPRequestHandler):
         elif self.path == "/api/v1/messages":
             self.create(raw)
         elif self.path.startswith("/api/v1/messages/") and self.path.endswith("/send"):
-            self.send(self.path.split("/")[4])
+            self.send(unquote(self.path.split("/")[4]))  # one path segment
         else:
             self.reply(404, {"error": "not found"})
 
@@ -86,7 +90,7 @@ class Handler(BaseHTTPRequestHandler):
         with store.lock:
             message_id = store.keys.get(key) if key else None
             if message_id is None:
-                message_id = f"msg_{len(store.messages) + 1}"
+                message_id = store.new_id()
                 store.messages[message_id] = {
                     "id": message_id,
                     "title": title,

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+# What became of the report: outputs, summary and exit path all read this one value.
+Outcome = Literal["delivered", "dry-run", "failed", "unknown"]
+
 
 class ActionError(Exception):
     """Base of every expected failure; ``title`` heads the annotation."""
@@ -28,12 +33,17 @@ class TemplateError(InputError):
 
 
 class DeliveryError(ActionError):
-    """Echo did not take the report. ``outcome`` is ``failed`` or ``unknown``."""
+    """Echo did not take the report (``outcome`` ``failed``), or may have (``unknown``)."""
 
     title = "Echo Notify: report not delivered"
 
     def __init__(
-        self, message: str, *, attempts: int, message_id: str = "", outcome: str = "failed"
+        self,
+        message: str,
+        *,
+        attempts: int,
+        message_id: str = "",
+        outcome: Outcome = "failed",
     ) -> None:
         super().__init__(message)
         self.attempts = attempts

@@ -13,7 +13,6 @@ import json
 import socket
 import struct
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -40,27 +39,36 @@ def golden_message(name: str) -> str:
 
 @dataclass
 class Fault:
-    """One scripted answer: a status, or a transport failure."""
+    """One scripted answer: a status, or a transport failure, or a hostile way of answering."""
 
     # status | raw (any body) | reset (no answer, no work) | late (work done, answer after
-    # `delay`) | lost (work done, then the connection is reset instead of answered)
+    # `delay`) | lost (work done, then the connection is reset instead of answered) |
+    # done (work done, then `status` answered instead of the real answer, e.g. a gateway's 504) |
+    # hang (request read, nothing done, no answer for `delay` s) |
+    # drip (the whole answer, `status` and `body`, one byte every `delay` s) |
+    # drip-body (status line and headers at once, then the body one byte every `delay` s) |
+    # huge (`status` with a JSON body of `size` bytes, as fast as the client reads) |
+    # hints (`103 Early Hints` first, then the real answer)
     kind: str
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     delay: float = 0.0
+    size: int = 0
 
 
 class ScriptedHandler(Handler):
+    server: ScriptedEcho
+
     def before(self, record: dict[str, Any]) -> bool:
         step = "send" if record["path"].endswith("/send") else "create"
-        script: deque[Fault] = self.server.script[step]  # type: ignore[attr-defined]
+        script = self.server.script[step]
         fault = script.popleft() if script else None
-        self.late = 0.0
+        self.late, self.lost, self.instead = 0.0, False, None
         if fault is None:
             return True
-        if fault.delay and fault.kind != "late":
-            time.sleep(fault.delay)  # a sleeping host holds the connection while it wakes
+        if fault.delay and fault.kind not in ("late", "hang", "drip", "drip-body"):
+            self.pause(fault.delay)  # a sleeping host holds the connection while it wakes
         if fault.kind == "status":
             self.reply(fault.status, fault.body or {"error": "scripted"}, fault.headers)
             return False
@@ -74,33 +82,120 @@ class ScriptedHandler(Handler):
         if fault.kind == "reset":
             self.drop()
             return False
-        assert fault.kind in ("late", "lost")
-        self.late = fault.delay
+        if fault.kind == "hang":
+            self.pause(fault.delay)
+            self.drop()
+            return False
+        if fault.kind in ("drip", "drip-body"):
+            self.drip(fault)
+            return False
+        if fault.kind == "huge":
+            self.huge(fault)
+            return False
+        if fault.kind == "hints":
+            self.send_response_only(103)
+            self.send_header("Link", "</style.css>; rel=preload; as=style")
+            self.end_headers()
+            self.wfile.flush()
+            return True
+        assert fault.kind in ("late", "lost", "done"), fault.kind
+        self.late = fault.delay if fault.kind == "late" else 0.0
         self.lost = fault.kind == "lost"
+        self.instead = fault if fault.kind == "done" else None
         return True
+
+    def pause(self, seconds: float) -> None:
+        """Sleep, but end early when the test's server shuts down."""
+        self.server.closing.wait(seconds)
 
     def drop(self) -> None:
         """Close with a TCP reset and no answer."""
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
 
+    def drip(self, fault: Fault) -> None:
+        body = json.dumps(fault.body or {"id": "msg_1"}).encode()
+        head = (
+            f"HTTP/1.1 {fault.status} Dripping\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        if fault.kind == "drip-body":
+            self.wfile.write(head)
+            head = b""
+        self.close_connection = True
+        for byte in head + body:
+            if self.server.closing.wait(fault.delay):
+                return
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return  # the client gave up
+            self.server.dripped += 1
+
+    def huge(self, fault: Fault) -> None:
+        prefix, suffix = b'{"id": "msg_1", "pad": "', b'"}'
+        pad = fault.size - len(prefix) - len(suffix)
+        self.send_response(fault.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(fault.size))
+        self.end_headers()
+        self.close_connection = True
+        chunk = b"x" * 65536
+        try:
+            self.wfile.write(prefix)
+            while pad > 0 and not self.server.closing.is_set():
+                part = chunk[: min(pad, len(chunk))]
+                self.wfile.write(part)
+                self.server.streamed += len(part)
+                pad -= len(part)
+            self.wfile.write(suffix)
+        except OSError:
+            return  # the client stopped reading
+
     def reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        if getattr(self, "late", 0.0):
-            time.sleep(self.late)  # the work is done; the answer comes after the client gave up
-        if getattr(self, "lost", False):
+        if self.late:
+            self.pause(self.late)  # the work is done; the answer comes after the client gave up
+        if self.lost:
             self.drop()
             return
+        if self.instead is not None:
+            fault, self.instead = self.instead, None
+            status, body, headers = fault.status, fault.body or {"error": "scripted"}, None
         with suppress(OSError):
             super().reply(status, body, headers)
 
 
+class ScriptedStore(Store):
+    """Hands out the scripted ids first (Echo's ids are opaque strings)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(token=token, out=io.StringIO())
+        self.ids: deque[str] = deque()
+
+    def new_id(self) -> str:
+        return self.ids.popleft() if self.ids else super().new_id()
+
+
 class ScriptedEcho(EchoServer):
     def __init__(self, token: str = "") -> None:
-        super().__init__(0, Store(token=token, out=io.StringIO()), ScriptedHandler)
+        self.closing = threading.Event()
+        self.dripped = 0  # bytes sent by drip faults
+        self.streamed = 0  # body bytes sent by huge faults
+        super().__init__(0, ScriptedStore(token), ScriptedHandler)
         self.script: dict[str, deque[Fault]] = {"create": deque(), "send": deque()}
 
     def fail(self, step: str, *faults: Fault) -> None:
         self.script[step].extend(faults)
+
+    def name_next(self, *ids: str) -> None:
+        """The ids the next creates get."""
+        assert isinstance(self.store, ScriptedStore)
+        self.store.ids.extend(ids)
+
+    def server_close(self) -> None:
+        self.closing.set()  # ends drips, hangs and late answers still running
+        super().server_close()
 
     @property
     def created(self) -> int:
@@ -109,6 +204,10 @@ class ScriptedEcho(EchoServer):
     @property
     def sends(self) -> list[str]:
         return list(self.store.sent)
+
+    @property
+    def send_requests(self) -> int:
+        return len([r for r in self.store.requests if r["path"].endswith("/send")])
 
 
 @contextmanager

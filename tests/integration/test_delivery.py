@@ -120,7 +120,7 @@ SCENARIOS = [
         create=[S503] * 40,
         delivered=False,
         attempts=0,
-        annotation="within the 60s deadline (create tried",
+        annotation="within the 60s deadline: create was tried",
         created=0,
         sends=0,
     ),
