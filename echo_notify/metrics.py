@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,11 +70,22 @@ class Metrics:
     problems: list[str] = field(default_factory=list)
 
 
+# A report's metrics are kilobytes. 8 MiB of the worst JSON ([[],[],...]) parses in about a
+# second into ~250 MB: the ceiling keeps memory and a cancellation's 2 s promise in reach.
+METRICS_LIMIT = 8 * 1024 * 1024
+FILE_KINDS = {
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
 def read_json(path: Path) -> dict[str, Any]:
     """The file as a JSON object, or a MetricsError that quotes the path and the position."""
     where = f"Metrics file '{path}'"
     try:
-        raw = path.read_bytes()
+        raw = _read_regular(path, where)
     except FileNotFoundError:
         raise MetricsError(
             f"{where} does not exist. Check `metrics-file` and that the pipeline step "
@@ -99,6 +112,34 @@ def read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise MetricsError(f"{where} must hold a JSON object ({{...}}), not {_kind(data)}.")
     return data
+
+
+def _read_regular(path: Path, where: str) -> bytes:
+    """A regular file's bytes, at most METRICS_LIMIT: a FIFO would block, a device never end."""
+    info = os.stat(path)  # before opening: opening a device can act
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError
+    kind = stat.S_IFMT(info.st_mode)
+    not_regular = MetricsError(
+        f"{where} is {FILE_KINDS.get(kind, 'a special file')}, not a regular file: "
+        "`metrics-file` must name the JSON file the pipeline step wrote."
+    )
+    too_big = MetricsError(
+        f"{where} is larger than {METRICS_LIMIT // 1024 // 1024} MiB, the most a metrics file "
+        "may hold: check that `metrics-file` names the metrics JSON."
+    )
+    if kind != stat.S_IFREG:
+        raise not_regular
+    if info.st_size > METRICS_LIMIT:
+        raise too_big
+    # O_NONBLOCK: should the path turn into a FIFO after the check, opening it cannot hang.
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise not_regular
+        raw = handle.read(METRICS_LIMIT + 1)  # /proc files say 0 bytes and still hold more
+    if len(raw) > METRICS_LIMIT:
+        raise too_big
+    return raw
 
 
 def _int(digits: str) -> Number:
