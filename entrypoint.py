@@ -2,7 +2,12 @@
 
 import sys
 
-from echo_notify.main import main
+from echo_notify import cancel
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cancel.install()  # first: a cancel during the imports below is kept, not lost (cancel.py)
+    from echo_notify.main import main
+
+    code = main()
+    cancel.exiting()
+    sys.exit(code)

@@ -138,6 +138,14 @@ def armed() -> Iterator[None]:
         _STATE.armed = False
 
 
+def exiting() -> None:
+    """The process ends now: later signals change nothing. Python's teardown would restore
+    the default handlers, and a signal then would kill the process instead of letting it exit
+    with its code."""
+    for signum in SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
 def exit_code(code: int) -> int:
     """128 + the signal's number once one came (143 SIGTERM, 130 SIGINT), else ``code``."""
     return 128 + _STATE.first if _STATE.first else code

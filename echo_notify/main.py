@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 import requests
 
+from . import cancel
 from . import metrics as metrics_file
 from .config import Config, enabled, github_context, load_config
 from .echo import Echo, Policy
@@ -176,18 +177,21 @@ def main(
     result = Result()
     failure: ActionError | None = None
     try:
-        action(
-            config,
-            runner,
-            echo,
-            find_job_link=lambda: job_link(config.github, config.github_token, runner.debug),
-            now=datetime.now(UTC),
-            result=result,
-        )
+        with cancel.armed():  # SIGTERM/SIGINT stop the work here (cancel.py)
+            action(
+                config,
+                runner,
+                echo,
+                find_job_link=lambda: job_link(config.github, config.github_token, runner.debug),
+                now=datetime.now(UTC),
+                result=result,
+            )
+    except cancel.Cancelled as stop:
+        failure = stop.failure(result)
     except ActionError as exc:
         failure = exc
     except Exception as exc:  # noqa: BLE001 -- a bug must not break the user's pipeline
         if config.github.debug:  # RUNNER_DEBUG=1
             runner.debug("".join(traceback.format_exception(exc)))
         failure = ActionError(f"Unexpected internal error ({type(exc).__name__}); report it.")
-    return finish(config, runner, result, failure)
+    return cancel.exit_code(finish(config, runner, result, failure))

@@ -150,6 +150,42 @@ def run_as_runner(
     github_token: str = "",
 ) -> tuple[int, str, dict[str, str], str]:
     """`docker run` as actions/runner's ContainerActionHandler does for a Docker action."""
+    args, files = runner_command(image, tmp, inputs, extra=extra, github_token=github_token)
+    done = docker(*args, check=False, timeout=300)
+    return (
+        done.returncode,
+        done.stdout + done.stderr,
+        parse_outputs((files / "set_output").read_text()),
+        (files / "step_summary").read_text(),
+    )
+
+
+def start_as_runner(
+    image: str, tmp: Path, inputs: dict[str, str], *, name: str
+) -> tuple[subprocess.Popen[str], Path]:
+    """The same `docker run`, attached like the runner's, but not awaited: the test can
+    signal the container by `name` (docker kill -s ...) while it works. Returns the CLI's
+    process and the folder holding the output and summary files."""
+    args, files = runner_command(image, tmp, inputs)
+    process = subprocess.Popen(
+        ["docker", args[0], "--name", name, *args[1:]],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "DOCKER_BUILDKIT": "0"},
+    )
+    return process, files
+
+
+def runner_command(
+    image: str,
+    tmp: Path,
+    inputs: dict[str, str],
+    *,
+    extra: dict[str, str] | None = None,
+    github_token: str = "",
+) -> tuple[list[str], Path]:
+    """The runner's `docker run` arguments (after `docker`) and the host's file-command folder."""
     host = {
         name: tmp / name
         for name in (
@@ -198,14 +234,7 @@ def run_as_runner(
     args += ["-e", "GITHUB_ACTIONS=true", "-e", "CI=true"]
     for source, target in mounts.items():
         args += ["-v", f"{source}:{target}"]
-    done = docker(*args, image, check=False, timeout=300)
-    files = host["_runner_file_commands"]
-    return (
-        done.returncode,
-        done.stdout + done.stderr,
-        parse_outputs((files / "set_output").read_text()),
-        (files / "step_summary").read_text(),
-    )
+    return [*args, image], host["_runner_file_commands"]
 
 
 def run_as_act(image: str, tmp: Path, inputs: dict[str, str]) -> tuple[int, str, dict[str, str]]:

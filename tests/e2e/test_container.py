@@ -8,18 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.docker import TAG, build, docker, require_engine, run_as_act, run_as_runner
+from tests.e2e.docker import docker, run_as_act, run_as_runner
 from tests.helpers import EXAMPLES, Fault, ScriptedEcho, golden_message
 
 pytestmark = pytest.mark.docker
 TOKEN = "echo-s3cret-in-container"
-
-
-@pytest.fixture(scope="session")
-def image() -> str:
-    require_engine()
-    build()
-    return TAG
 
 
 def workspace_with_examples(tmp_path: Path) -> Path:

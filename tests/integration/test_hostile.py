@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,12 +137,20 @@ CASES = [
         True,
     ),
     Case(
-        "50 MB of errors",
-        lambda p: p.write_text(json.dumps({**SYNC, "errors": ["e" * 1000] * 50_000})),
+        "7 MB of errors",
+        lambda p: p.write_text(json.dumps({**SYNC, "errors": ["e" * 1000] * 7_000})),
         0,
         "",
         True,
     ),
+    Case(
+        "50 MB of errors",
+        lambda p: p.write_text(json.dumps({**SYNC, "errors": ["e" * 1000] * 50_000})),
+        0,
+        "is larger than 8 MiB, the most a metrics file may hold",
+        False,
+    ),
+    Case("a named pipe", os.mkfifo, 0, "is a named pipe (FIFO), not a regular file", False),
     Case("ambiguous report", {"foo": 1}, 0, "Cannot tell which report to render", False),
     Case(
         "Echo answers with commands",
