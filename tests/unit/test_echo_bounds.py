@@ -14,7 +14,7 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NameResolutionError
 
-from echo_notify.echo import Echo, Policy, judge_error
+from echo_notify.echo import ANSWER_LIMIT, Echo, Policy, judge_error
 from echo_notify.errors import DeliveryError
 from tests.helpers import Fault, ScriptedEcho
 from tests.unit.test_echo import deliver, status
@@ -127,6 +127,15 @@ def test_a_huge_create_answer_is_not_read_whole(echo: ScriptedEcho) -> None:
     assert "larger than 1 MiB" in str(result)
     assert echo.streamed < 8_000_000  # the client stopped reading (socket buffers aside)
     assert echo.send_requests == 0
+
+
+@pytest.mark.parametrize(("size", "read"), [(ANSWER_LIMIT, True), (ANSWER_LIMIT + 1, False)])
+def test_the_answer_ceiling_to_the_byte(echo: ScriptedEcho, size: int, read: bool) -> None:
+    echo.fail("create", Fault("huge", 201, size=size))
+    result, _ = timed(real_echo(echo.url))
+    assert isinstance(result, DeliveryError)  # the scripted answer created nothing to send
+    assert ("larger than 1 MiB" in str(result)) is not read
+    assert echo.send_requests == (1 if read else 0)  # at the ceiling, its id was read
 
 
 def test_a_huge_send_answer_still_counts_its_status(echo: ScriptedEcho) -> None:
