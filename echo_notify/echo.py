@@ -96,13 +96,15 @@ class Progress:
 
 @dataclass(frozen=True)
 class Answer:
-    """Echo's answer, its body read up to ANSWER_LIMIT bytes (``cut`` when there was more)."""
+    """Echo's answer, its body read up to ANSWER_LIMIT bytes (``cut`` when there was more;
+    ``broken`` names the error when the body broke off after the status and headers)."""
 
     status: int
     reason: str
     headers: Mapping[str, str]
     body: bytes
     cut: bool = False
+    broken: str = ""
 
 
 @dataclass(frozen=True)
@@ -282,17 +284,21 @@ class Echo:
             allow_redirects=False,  # a redirect must not carry the token elsewhere
             stream=True,  # read no more than ANSWER_LIMIT of the body
         ) as response:
-            body = bytearray()
-            for chunk in response.iter_content(64 * 1024):
-                body += chunk
-                if len(body) > ANSWER_LIMIT:
-                    break
+            body, broken = bytearray(), ""
+            try:
+                for chunk in response.iter_content(64 * 1024):
+                    body += chunk
+                    if len(body) > ANSWER_LIMIT:
+                        break
+            except requests.RequestException as exc:  # the status and headers stand
+                broken = type(exc).__name__
             return Answer(
                 status=response.status_code,
                 reason=response.reason or "",
                 headers=response.headers,
                 body=bytes(body[:ANSWER_LIMIT]),
                 cut=len(body) > ANSWER_LIMIT,
+                broken=broken,
             )
 
     def _next_wait(
@@ -319,7 +325,9 @@ def judge_response(answer: Answer, step: Step) -> Verdict:
     if routing:
         detail += f" (x-render-routing: {one_line(routing)[:100]})"
     if 200 <= status < 300:
-        return Verdict("ok", detail)
+        if answer.broken and step == "create":  # the id is lost; asked again with the same key
+            return Verdict("retry", f"{detail}, but the answer broke off, {answer.broken}")
+        return Verdict("ok", detail)  # a send is judged by its status
     if 300 <= status < 400:
         return Verdict(
             "fail",

@@ -48,7 +48,9 @@ class Fault:
     # drip (the whole answer, `status` and `body`, one byte every `delay` s) |
     # drip-body (status line and headers at once, then the body one byte every `delay` s) |
     # huge (`status` with a JSON body of `size` bytes, as fast as the client reads) |
-    # hints (`103 Early Hints` first, then the real answer)
+    # hints (`103 Early Hints` first, then the real answer) |
+    # broken (work done, then the real status and a body cut short) |
+    # garbled (work done, then the real status and a body that claims gzip and is not)
     kind: str
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
@@ -98,10 +100,10 @@ class ScriptedHandler(Handler):
             self.end_headers()
             self.wfile.flush()
             return True
-        assert fault.kind in ("late", "lost", "done"), fault.kind
+        assert fault.kind in ("late", "lost", "done", "broken", "garbled"), fault.kind
         self.late = fault.delay if fault.kind == "late" else 0.0
         self.lost = fault.kind == "lost"
-        self.instead = fault if fault.kind == "done" else None
+        self.instead = fault if fault.kind in ("done", "broken", "garbled") else None
         return True
 
     def pause(self, seconds: float) -> None:
@@ -161,9 +163,22 @@ class ScriptedHandler(Handler):
             return
         if self.instead is not None:
             fault, self.instead = self.instead, None
+            if fault.kind in ("broken", "garbled"):
+                self.damaged(status, fault.kind)
+                return
             status, body, headers = fault.status, fault.body or {"error": "scripted"}, None
         with suppress(OSError):
             super().reply(status, body, headers)
+
+    def damaged(self, status: int, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        if kind == "garbled":
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.wfile.write(b'{"id": "msg')  # and no more: the connection closes
+        self.close_connection = True
 
 
 class ScriptedStore(Store):

@@ -152,6 +152,18 @@ def test_a_huge_error_answer_is_cut(echo: ScriptedEcho) -> None:
     assert len(str(result)) < 1000 and echo.streamed < 8_000_000
 
 
+@pytest.mark.parametrize("kind", ["broken", "garbled"])
+def test_a_damaged_body_after_a_2xx_status(echo: ScriptedEcho, kind: str) -> None:
+    # Send: the status says it is posted, whatever the body. Create: asked again, same key.
+    echo.fail("create", Fault(kind))
+    echo.fail("send", Fault(kind))
+    lines: list[str] = []
+    result, _ = timed(real_echo(echo.url, lines))
+    assert not isinstance(result, DeliveryError), (result, lines)
+    assert echo.created == 1 and echo.sends == ["msg_1"] and echo.send_requests == 1
+    assert "broke off" in lines[0] and "retrying" in lines[0]
+
+
 # -- text -----------------------------------------------------------------------------------
 
 
