@@ -61,6 +61,7 @@ HINTS = {
     413: "The message is too large for Echo: shorten the template.",
     422: "Echo rejected the payload: check `channel` and the template's output.",
 }
+NO_TIME = "no time left to retry"
 PLAIN_HTTP = {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"}  # OpenSSL's reasons
 
 
@@ -188,11 +189,12 @@ class Echo:
                     self.sleep(wait)
                     continue
                 self.log(f"{line}; {why_not}")
-                raise DeliveryError(
-                    f"Echo did not take the report within the {self.policy.deadline:g}s deadline: "
-                    f"{step} was tried {tries} times over {self.clock() - start:.0f}s ({why_not}); "
-                    f"the last result: {verdict.detail}. Echo may be asleep, deploying or down: "
-                    "check its status, or raise `timeout-seconds`.",
+                raise self._gave_up(
+                    step,
+                    tries,
+                    elapsed=self.clock() - start,
+                    why_not=why_not,
+                    detail=verdict.detail,
                     attempts=progress.attempts,
                 )
             self.log(line)
@@ -209,6 +211,21 @@ class Echo:
                 f"Echo {step} failed: {verdict.detail}. {hint}".strip(),
                 attempts=progress.attempts,
             )
+
+    def _gave_up(
+        self, step: Step, tries: int, *, elapsed: float, why_not: str, detail: str, attempts: int
+    ) -> DeliveryError:
+        limit, fix = (
+            (f"within the {self.policy.deadline:g}s deadline", " or raise `timeout-seconds`")
+            if why_not == NO_TIME
+            else (f"in {tries} attempts, the most allowed", "")
+        )
+        return DeliveryError(
+            f"Echo did not take the report {limit}: {step} was tried {tries} times over "
+            f"{elapsed:.0f}s; the last result: {detail}. Echo may be asleep, deploying "
+            f"or down: check its status{fix}.",
+            attempts=attempts,
+        )
 
     def _attempt(
         self,
@@ -314,7 +331,7 @@ class Echo:
         wait = max(wait, self.policy.min_wait)
         keep = self.policy.min_exchange if step == "create" else 0.0  # the send's time
         if self.clock() + wait >= progress.deadline - keep:
-            return wait, "no time left to retry"
+            return wait, NO_TIME
         return wait, ""
 
 
