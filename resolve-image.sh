@@ -150,7 +150,8 @@ resolve() {
   if [ -f "$action/image-ref.txt" ]; then
     pinned=$(head -c 300 "$action/image-ref.txt" | tr -d '[:space:]')
     if [[ $pinned =~ ^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$ ]]; then
-      candidates+=("${mirror:+$mirror@${pinned#*@}}${mirror:-$pinned}")
+      [ -z "$mirror" ] || pinned=$mirror@${pinned#*@}
+      candidates+=("$pinned")
     else
       reasons+=("image-ref.txt holds no image@sha256 reference") level=warning
     fi
