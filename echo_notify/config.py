@@ -7,14 +7,30 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InputError
+from .render import TITLE_LIMIT, Fmt
+from .report import JobStatus
+from .text import clean, cut, one_line
 
 TRUE = {"true", "yes", "1"}
 FALSE = {"false", "no", "0"}
-JOB_STATUSES = ("success", "failure", "cancelled")
+ReportInput = Literal["sync", "drain", "poll", "auto"]
+# The defaults of action.yml, for runs outside Actions (a test keeps the two equal).
+DEFAULTS = {
+    "channel": "#sales-cold-email-replies",
+    "report": "auto",
+    "job-status": "success",
+    "timezone": "America/New_York",
+    "format": "slack",
+    "enabled": "true",
+    "dry-run": "false",
+    "fail-on-error": "false",
+    "timeout-seconds": "180",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +42,7 @@ class GitHubContext:
     server_url: str = ""
     api_url: str = ""
     repository: str = ""
+    workflow: str = ""  # the workflow's name, for the no-metrics alert
     run_id: str = ""
     run_attempt: int = 1
     runner_name: str = ""
@@ -41,12 +58,12 @@ class Config:
     echo_url: str
     echo_token: str = field(repr=False)
     recipients: tuple[str, ...]
-    report: str  # sync, drain or auto
-    job_status: str
+    report: ReportInput
+    job_status: JobStatus
     title: str
     template: Path | None
     timezone: ZoneInfo
-    format: str  # slack or markdown
+    format: Fmt
     dry_run: bool
     fail_on_error: bool
     timeout_seconds: float
@@ -64,14 +81,15 @@ class Inputs:
     def __init__(self, env: Mapping[str, str]) -> None:
         self.env = env
 
-    def get(self, name: str, default: str = "") -> str:
-        value = self.env.get("INPUT_" + name.replace(" ", "_").upper(), "").strip()
-        return value or default
+    def raw(self, name: str) -> str:
+        return self.env.get("INPUT_" + name.replace(" ", "_").upper(), "").strip()
 
-    def flag(self, name: str, default: bool) -> bool:
+    def get(self, name: str) -> str:
+        """The input, or its action.yml default when empty (the runner passes '' when unset)."""
+        return self.raw(name) or DEFAULTS.get(name, "")
+
+    def flag(self, name: str) -> bool:
         raw = self.get(name)
-        if not raw:
-            return default
         if raw.lower() in TRUE:
             return True
         if raw.lower() in FALSE:
@@ -81,13 +99,15 @@ class Inputs:
             f"Set `{name}: true` or `{name}: false` in the step's `with:`."
         )
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        raw = self.get(name, default).lower()
-        if raw not in choices:
+    def choice(self, name: str, choices: object) -> Any:
+        """One of the names of a Literal type, case-insensitive."""
+        names = get_args(choices)
+        value = self.get(name).lower()
+        if value not in names:
             raise InputError(
-                f"Input '{name}' must be one of {', '.join(choices)}; got {self.get(name)!r}."
+                f"Input '{name}' must be one of {', '.join(names)}; got {self.raw(name)!r}."
             )
-        return raw
+        return value
 
 
 def github_context(env: Mapping[str, str]) -> GitHubContext:
@@ -104,6 +124,7 @@ def github_context(env: Mapping[str, str]) -> GitHubContext:
         server_url=env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
         api_url=env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
         repository=env.get("GITHUB_REPOSITORY", ""),
+        workflow=one_line(clean(env.get("GITHUB_WORKFLOW", ""))).strip(),
         run_id=env.get("GITHUB_RUN_ID", ""),
         run_attempt=attempt,
         runner_name=env.get("RUNNER_NAME", ""),
@@ -116,13 +137,13 @@ def github_context(env: Mapping[str, str]) -> GitHubContext:
 
 def enabled(env: Mapping[str, str]) -> bool:
     """Read first and alone: `enabled: false` skips everything, even other bad inputs."""
-    return Inputs(env).flag("enabled", True)
+    return Inputs(env).flag("enabled")
 
 
 def load_config(env: Mapping[str, str]) -> Config:
     inputs = Inputs(env)
     github = github_context(env)
-    dry_run = inputs.flag("dry-run", False)
+    dry_run = inputs.flag("dry-run")
 
     metrics = inputs.get("metrics-file")
     if not metrics:
@@ -135,23 +156,24 @@ def load_config(env: Mapping[str, str]) -> Config:
         metrics_file=github.workspace / metrics,
         echo_url=echo_url(inputs.get("echo-url"), dry_run),
         echo_token=inputs.get("echo-token"),
-        recipients=recipients(inputs.get("channel", "#sales-cold-email-replies")),
-        report=inputs.choice("report", "auto", ("sync", "drain", "auto")),
-        job_status=inputs.choice("job-status", "success", JOB_STATUSES),
-        title=inputs.get("title"),
+        recipients=recipients(inputs.get("channel")),
+        report=inputs.choice("report", ReportInput),
+        job_status=inputs.choice("job-status", JobStatus),
+        title=cut(one_line(clean(inputs.get("title"))).strip(), TITLE_LIMIT - 1),
         template=github.workspace / template if template else None,
-        timezone=timezone(inputs.get("timezone", "America/New_York")),
-        format=inputs.choice("format", "slack", ("slack", "markdown")),
+        timezone=timezone(inputs.get("timezone")),
+        format=inputs.choice("format", Fmt),
         dry_run=dry_run,
-        fail_on_error=inputs.flag("fail-on-error", False),
-        timeout_seconds=timeout(inputs.get("timeout-seconds", "180")),
+        fail_on_error=inputs.flag("fail-on-error"),
+        timeout_seconds=timeout(inputs.get("timeout-seconds")),
         github_token=inputs.get("github-token"),
         github=github,
     )
 
 
 def recipients(raw: str) -> tuple[str, ...]:
-    found = tuple(r.strip() for r in re.split(r"[,\n]", raw) if r.strip())
+    # In order, each once: `#a, #a` must not post twice.
+    found = tuple(dict.fromkeys(r.strip() for r in re.split(r"[,\n]", raw) if r.strip()))
     if not found:
         raise InputError("Input 'channel' names no recipient: give a channel like '#sales'.")
     return found

@@ -5,12 +5,14 @@ from __future__ import annotations
 import secrets as random_tokens
 import uuid
 from collections.abc import Callable, Iterable
-from typing import TextIO
+from typing import Literal, TextIO
 
 from .config import GitHubContext
-from .render import one_line
+from .text import clean, cut, one_line, redact
 
+Level = Literal["debug", "notice", "warning", "error"]
 SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects a step summary above 1 MiB
+ANNOTATION_LIMIT = 4000  # characters; the whole text is in the job summary
 
 
 def escape_data(text: str) -> str:
@@ -36,14 +38,10 @@ class Runner:
                 for line in secret.splitlines():
                     self._print(f"::add-mask::{escape_data(line)}")
 
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
-
     def clean(self, text: str) -> str:
-        """Secrets out; the legacy `##[command` form (read anywhere in a line) broken up."""
-        return self.redact(text).replace("##[", "#\u200b#[")
+        """No escapes or invisible characters, secrets out; the legacy `##[command` form (read
+        anywhere in a line) broken up."""
+        return redact(clean(text), self.secrets).replace("##[", "#\u200b#[")
 
     def log(self, message: str) -> None:
         """One line of our own; data inside it cannot start a workflow command."""
@@ -55,8 +53,8 @@ class Runner:
         elif self.ctx.debug:
             self.log(f"debug: {message}")
 
-    def annotate(self, level: str, title: str, message: str) -> None:
-        message, title = self.clean(message), self.clean(title)
+    def annotate(self, level: Level, title: str, message: str) -> None:
+        message, title = cut(self.clean(message), ANNOTATION_LIMIT), self.clean(title)
         if self.ctx.actions:
             self._print(f"::{level} title={escape_property(title)}::{escape_data(message)}")
         else:
@@ -64,7 +62,7 @@ class Runner:
 
     def block(self, title: str, text: str) -> None:
         """Print untrusted multi-line text so the runner reads no command in it."""
-        title, text = self.clean(title), self.redact(text)
+        title, text = self.clean(title), redact(text, self.secrets)
         if not self.ctx.actions:
             self._print(f"--- {title} ---\n{text}\n---")
             return
@@ -82,12 +80,14 @@ class Runner:
         lines = []
         for name, value in outputs.items():
             delimiter = f"ghadelimiter_{uuid.uuid4()}"
-            lines.append(f"{name}<<{delimiter}\n{self.redact(value)}\n{delimiter}\n")
+            # No redaction: outputs carry no secrets by construction, and redacting a short
+            # token would corrupt a value that merely contains it.
+            lines.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
         with self.ctx.output_file.open("a", encoding="utf-8") as handle:
             handle.write("".join(lines))
 
     def summary(self, markdown: str) -> None:
-        markdown = self.redact(markdown)
+        markdown = redact(markdown, self.secrets)
         data = markdown.encode("utf-8")
         if len(data) > SUMMARY_LIMIT - 1024:
             cut = data[: SUMMARY_LIMIT - 1024].decode("utf-8", "ignore")
@@ -102,7 +102,7 @@ class Runner:
         print(line, file=self.out, flush=True)
 
 
-def run_link(ctx: GitHubContext, fallback: object) -> str:
+def run_link(ctx: GitHubContext, fallback: object = None) -> str:
     """The run's page (attempt-aware); the metrics file's link only when there is no run id."""
     if ctx.act:
         return ""  # a local run has no page on github.com

@@ -59,7 +59,10 @@ def test_tokens_stay_out_of_repr(tmp_path: Path) -> None:
     [
         ({"metrics_file": ""}, "Input 'metrics-file' is required"),
         ({"echo_url": ""}, "Input 'echo-url' is required unless `dry-run: true`"),
-        ({"report": "weekly"}, "Input 'report' must be one of sync, drain, auto; got 'weekly'"),
+        (
+            {"report": "weekly"},
+            "Input 'report' must be one of sync, drain, poll, auto; got 'weekly'",
+        ),
         ({"job_status": "ok"}, "Input 'job-status' must be one of success, failure, cancelled"),
         ({"format": "html"}, "Input 'format' must be one of slack, markdown"),
         ({"timezone": "Mars/Olympus"}, "Input 'timezone' is not a known IANA time zone"),
