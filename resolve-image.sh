@@ -87,14 +87,11 @@ try() { # IMAGE WANT: pull and check; sets `use` (a digest reference), or `why` 
     fi
     return 1
   fi
-  if [[ $image == *@sha256:* ]]; then
-    use=$image
-  else # run the digest that was checked, even if the tag moves meanwhile
-    use=$image
-    while IFS= read -r label; do
-      [[ $label != "${image%:*}@sha256:"* ]] || use=$label
-    done < <(docker image inspect --format '{{ range .RepoDigests }}{{ println . }}{{ end }}' "$image")
-  fi
+  use=$image
+  [[ $image != *@sha256:* ]] || return 0
+  while IFS= read -r label; do # run the digest that was checked, even if the tag moves meanwhile
+    [[ $label != "${image%:*}@sha256:"* ]] || use=$label
+  done < <(docker image inspect --format '{{ range .RepoDigests }}{{ println . }}{{ end }}' "$image")
 }
 
 block() { # KEY FILE: the top-level block `KEY:` of a YAML file, as written

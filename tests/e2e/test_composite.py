@@ -93,6 +93,8 @@ def deliver(tmp: Path, echo: ScriptedEcho):  # type: ignore[no-untyped-def]
         if image == "Dockerfile":
             image = f"{TAG}-fallback"
             build(image, workspace / ".github/.tmp/.generated-actions/echo-notify")
+        else:  # pre-pulled by the resolve step: the runner's `docker run` finds it local
+            assert docker("image", "inspect", image, check=False).returncode == 0
         code, log, outputs, _ = run_as_runner(image, tmp, inputs)
         return code, log, outputs
 
