@@ -170,8 +170,10 @@ def test_no_metrics_alert_matches_the_spec() -> None:
     assert alert == spec_block("Cold Email Sync FAILED")
 
 
-@pytest.mark.skipif(
-    not SHARED.exists(), reason="the team's shared/ folder is not beside this clone"
-)
-def test_the_spec_copy_is_current() -> None:
-    assert SPEC.read_text() == SHARED.read_text(), "copy shared/spec/reports.md to tests/spec/"
+@pytest.mark.skipif(not SHARED.exists(), reason="the team's shared/ is not beside this clone")
+@pytest.mark.parametrize("name", ["reports.md", "runner-contract.md"])
+def test_the_spec_copies_are_current(name: str) -> None:
+    copy = SPEC.parent / name
+    assert copy.read_text() == (SHARED / name).read_text(), (
+        f"copy shared/spec/{name} to tests/spec/"
+    )
