@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InputError
 from .render import TITLE_LIMIT, Fmt
-from .report import JobStatus
+from .report import THRESHOLDS, JobStatus
 from .text import clean, cut, one_line
 
 TRUE = {"true", "yes", "1"}
 FALSE = {"false", "no", "0"}
 ReportInput = Literal["sync", "drain", "poll", "auto"]
+NotifyOn = Literal["always", "problems", "changes"]
 # The defaults of action.yml, for runs outside Actions (a test keeps the two equal).
 DEFAULTS = {
     "channel": "#sales-cold-email-replies",
@@ -30,6 +31,8 @@ DEFAULTS = {
     "dry-run": "false",
     "fail-on-error": "false",
     "timeout-seconds": "180",
+    "notify-on": "always",
+    "history": "true",
 }
 
 
@@ -43,6 +46,8 @@ class GitHubContext:
     api_url: str = ""
     repository: str = ""
     workflow: str = ""  # the workflow's name, for the no-metrics alert
+    job: str = ""  # the job's key in the workflow (GITHUB_JOB): names the run-to-run snapshot
+    runner_temp: Path | None = None  # where the snapshot is left for the composite to upload
     run_id: str = ""
     run_attempt: int = 1
     runner_name: str = ""
@@ -67,12 +72,16 @@ class Config:
     dry_run: bool
     fail_on_error: bool
     timeout_seconds: float
+    notify_on: NotifyOn
+    thresholds: dict[str, tuple[float, float]]
+    history: bool
+    heartbeat_url: str = field(repr=False)  # a dead-man check's URL is a secret of sorts
     github_token: str = field(repr=False)
     github: GitHubContext
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.echo_token, self.github_token) if s)
+        return tuple(s for s in (self.echo_token, self.github_token, self.heartbeat_url) if s)
 
 
 class Inputs:
@@ -125,6 +134,8 @@ def github_context(env: Mapping[str, str]) -> GitHubContext:
         api_url=env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
         repository=env.get("GITHUB_REPOSITORY", ""),
         workflow=one_line(clean(env.get("GITHUB_WORKFLOW", ""))).strip(),
+        job=env.get("GITHUB_JOB", ""),
+        runner_temp=path("RUNNER_TEMP"),
         run_id=env.get("GITHUB_RUN_ID", ""),
         run_attempt=attempt,
         runner_name=env.get("RUNNER_NAME", ""),
@@ -166,6 +177,10 @@ def load_config(env: Mapping[str, str]) -> Config:
         dry_run=dry_run,
         fail_on_error=inputs.flag("fail-on-error"),
         timeout_seconds=timeout(inputs.get("timeout-seconds")),
+        notify_on=inputs.choice("notify-on", NotifyOn),
+        thresholds=thresholds(inputs.get("thresholds")),
+        history=inputs.flag("history"),
+        heartbeat_url=url("heartbeat-url", inputs.get("heartbeat-url")),
         github_token=inputs.get("github-token"),
         github=github,
     )
@@ -211,26 +226,7 @@ def echo_url(raw: str, dry_run: bool) -> str:
             "the Echo API, e.g. `echo-url: ${{ secrets.ECHO_API_BASE_URL }}`. If it comes "
             "from a secret, check that the secret exists in this repository."
         )
-    try:
-        parts = urlsplit(raw)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 -- raises ValueError on a bad port
-    except ValueError:
-        raise InputError("Input 'echo-url' is not a valid URL.") from None
-    if parts.username or parts.password:
-        raise InputError(
-            "Input 'echo-url' must not carry credentials: pass the token as `echo-token` "
-            "instead, so it is masked and sent only as a header."
-        )
-    if parts.scheme == "https" and host:
-        pass
-    elif parts.scheme == "http" and is_loopback(host):
-        pass  # a local Echo (tests, act); nothing leaves the machine
-    else:
-        raise InputError(
-            "Input 'echo-url' must start with https:// (plain http:// is allowed only for "
-            "localhost), so the report and token are not sent in clear text."
-        )
+    parts = urlsplit(url("echo-url", raw))
     if parts.query or parts.fragment:
         raise InputError("Input 'echo-url' must be the API's base URL, without ?query or #.")
     return raw.rstrip("/")
@@ -243,3 +239,62 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+_THRESHOLD = re.compile(r"([a-z]+)\s*:\s*(\d+(?:\.\d+)?)\s*%?\s*/\s*(\d+(?:\.\d+)?)\s*%?")
+
+
+def thresholds(raw: str) -> dict[str, tuple[float, float]]:
+    """`gauge: warning/critical` lines over the defaults of reports.md; each gauge keeps its
+    direction (capacity and invalid share are bad when high, the success rates when low)."""
+    limits = dict(THRESHOLDS)
+    for line in (part.strip() for part in re.split(r"[\n,;]", raw)):
+        if not line:
+            continue
+        match = _THRESHOLD.fullmatch(line.lower())
+        gauge = match.group(1) if match else ""
+        if not match or gauge not in THRESHOLDS:
+            raise InputError(
+                f"Input 'thresholds': cannot read the line {line!r}. Write one gauge per line as "
+                f"`gauge: warning/critical` (percent), gauges: {', '.join(THRESHOLDS)}; "
+                "e.g. `capacity: 75/92`."
+            )
+        warning, critical = float(match.group(2)), float(match.group(3))
+        high_is_bad = THRESHOLDS[gauge][1] > THRESHOLDS[gauge][0]
+        if max(warning, critical) > 100 or (
+            critical <= warning if high_is_bad else critical >= warning
+        ):
+            order = "warning below critical" if high_is_bad else "warning above critical"
+            raise InputError(
+                f"Input 'thresholds': the line {line!r} does not fit the {gauge} gauge: it needs "
+                f"{order}, both from 0 to 100 (the default is "
+                f"{THRESHOLDS[gauge][0]:g}/{THRESHOLDS[gauge][1]:g})."
+            )
+        limits[gauge] = (warning, critical)
+    return limits
+
+
+def url(name: str, raw: str) -> str:
+    """An https URL (plain http only for loopback: nothing leaves the machine), no credentials."""
+    if not raw:
+        return ""
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError:
+        raise InputError(f"Input '{name}' is not a valid URL.") from None
+    if parts.username or parts.password:
+        hint = " pass the token as `echo-token` instead," if name == "echo-url" else ""
+        raise InputError(
+            f"Input '{name}' must not carry credentials:{hint} so they are masked and never "
+            "part of a logged URL."
+        )
+    if not (parts.scheme == "https" and host) and not (
+        parts.scheme == "http" and is_loopback(host)
+    ):
+        raise InputError(
+            f"Input '{name}' must start with https:// (plain http:// is allowed only for "
+            "localhost), so nothing is sent in clear text."
+        )
+    return raw

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-Outcome = Literal["delivered", "dry-run", "failed", "unknown", "skipped"]
+Outcome = Literal["delivered", "dry-run", "quiet", "failed", "unknown", "skipped"]
 # Why a metrics file gave no report: the no-metrics alert words each one (templates/alert.j2).
 NoMetrics = Literal["missing", "empty", "unreadable", "invalid", "unrecognised"]
 

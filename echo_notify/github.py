@@ -5,9 +5,12 @@ from __future__ import annotations
 import secrets as random_tokens
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from .config import GitHubContext
+
+if TYPE_CHECKING:
+    from github import Github
 from .text import clean, cut, one_line, redact
 
 Level = Literal["debug", "notice", "warning", "error"]
@@ -114,20 +117,28 @@ def run_link(ctx: GitHubContext, fallback: object = None) -> str:
     return ""
 
 
+def api_client(ctx: GitHubContext, token: str) -> Github | None:
+    """PyGithub for the run's repository; None without a token, or under act (no such run)."""
+    if not token or ctx.act or not ctx.repository:
+        return None
+    from github import Auth, Github  # noqa: PLC0415 -- slow import, needed only here
+
+    return Github(
+        base_url=ctx.api_url,
+        auth=Auth.Token(token),
+        timeout=5,
+        retry=None,
+        seconds_between_requests=None,
+        per_page=10,
+    )
+
+
 def job_link(ctx: GitHubContext, token: str, debug: Callable[[str], None]) -> str | None:
     """This job's own page, found through the API; None (and a debug line) on any failure."""
-    if not token or ctx.act or not ctx.run_id or not ctx.repository or not ctx.runner_name:
+    client = api_client(ctx, token)
+    if client is None or not ctx.run_id or not ctx.runner_name:
         return None
     try:
-        from github import Auth, Github  # noqa: PLC0415 -- slow import, needed only here
-
-        client = Github(
-            base_url=ctx.api_url,
-            auth=Auth.Token(token),
-            timeout=5,
-            retry=None,
-            seconds_between_requests=None,
-        )
         path = f"/repos/{ctx.repository}/actions/runs/{ctx.run_id}/attempts/{ctx.run_attempt}/jobs"
         _, data = client.requester.requestJsonAndCheck("GET", path, parameters={"per_page": 100})
         for job in data.get("jobs", []):

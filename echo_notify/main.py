@@ -10,17 +10,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import requests
 
+from . import history, report
 from . import metrics as metrics_file
-from . import report
-from .config import Config, enabled, github_context, load_config
+from .config import Config, NotifyOn, enabled, github_context, load_config
 from .echo import Echo, Policy
 from .errors import ActionError, DeliveryError, InputError, MetricsError, Outcome
-from .github import Runner, job_link, run_link
+from .github import Runner, api_client, job_link, run_link
+from .history import HistoryError, Snapshot
 from .render import WHOLE, Safe, compose, render
+
+Quiet = Literal["", "ok", "unchanged"]
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Result:
     markdown: str = ""
     problems: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)  # warnings the summary repeats
+    quiet: Quiet = ""  # why `notify-on` kept this run from the channel
 
     def outputs(self) -> dict[str, str]:
         return {
@@ -46,6 +50,7 @@ class Result:
             "severity": self.severity,
             "run-url": self.run_url,
             "attempts": str(self.attempts),
+            "posted": "false" if self.quiet else "true",
         }
 
 
@@ -55,6 +60,7 @@ def action(
     echo: Echo,
     *,
     find_job_link: Callable[[], str | None],
+    recall: Callable[[str], Snapshot | None],
     now: datetime,
     result: Result,
 ) -> None:
@@ -68,12 +74,14 @@ def action(
         now=now,
         run_url=result.run_url,
         local_run=config.github.act,
+        thresholds=config.thresholds,
     )
     try:
         data = metrics_file.load(config.metrics_file, config.report, now)
     except MetricsError as exc:
         # No report to render is when the pipeline most likely broke: the team still hears.
         result.report = "unknown"
+        ctx = replace(ctx, previous=recall(config.report))
         model = report.alert(
             ctx,
             report=config.report,
@@ -81,9 +89,7 @@ def action(
             path=exc.path,
             reason=exc.reason,
         )
-        publish(
-            config, runner, echo, template="alert.j2", model=model, result=result, alert_for=exc
-        )
+        conclude(config, runner, echo, model, result, alert_for=exc)
         raise
     if not result.run_url and not config.github.act:  # outside Actions: the file's own link
         result.run_url = run_link(config.github, data.data.get("github_run_url"))
@@ -101,23 +107,97 @@ def action(
             f"{len(data.problems)} field(s) shown as n/a: {shown}{more}. Fix the pipeline step "
             "that writes the file; the rest of the report goes out as usual.",
         )
+    ctx = replace(ctx, previous=recall(data.report))
     model = report.build(data, ctx)
-    publish(config, runner, echo, template=f"{data.report}.j2", model=model, result=result)
+    conclude(config, runner, echo, model, result, previous=ctx.previous)
+
+
+def conclude(
+    config: Config,
+    runner: Runner,
+    echo: Echo,
+    model: report.Model,
+    result: Result,
+    *,
+    previous: Snapshot | None = None,
+    alert_for: MetricsError | None = None,
+) -> None:
+    """Post the message unless `notify-on` says it is not worth one, keep this run's snapshot
+    for the next run, and tell the dead-man check that the step did its job."""
+    result.quiet = "" if alert_for else quiet(config.notify_on, model, previous)
+    publish(config, runner, echo, model, result, alert_for=alert_for)
+    if config.history and not config.dry_run and not config.github.act:
+        folder = config.github.runner_temp
+        if folder and model.kind in ("sync", "drain", "poll"):
+            run = config.github
+            history.write(folder, Snapshot.of(model, run.run_id, run.run_attempt))
+    if config.heartbeat_url and result.outcome in ("delivered", "quiet"):
+        heartbeat(config.heartbeat_url, echo.session, runner)
+
+
+def quiet(notify_on: NotifyOn, model: report.Model, previous: Snapshot | None) -> Quiet:
+    """Why this run is not worth a message (insight.md), or '' to post it."""
+    problem = model.severity != "ok"
+    recovered = previous is not None and previous.severity != "ok"
+    if notify_on == "always" or problem or recovered:
+        return ""
+    gauges = set(report.THRESHOLDS)
+    changed = previous is None or {k: v for k, v in model.levels.items() if k in gauges} != {
+        k: v for k, v in previous.levels.items() if k in gauges
+    }
+    if notify_on == "changes" and changed:
+        return ""
+    return "ok" if notify_on == "problems" else "unchanged"
+
+
+def previous_snapshot(config: Config, runner: Runner, kind: str) -> Snapshot | None:
+    """The previous run's snapshot for trends, or None (one notice when the look-up failed)."""
+    ctx = config.github
+    if not config.history or config.dry_run or ctx.act or kind not in ("sync", "drain", "poll"):
+        return None
+    client = api_client(ctx, config.github_token)
+    if client is None or not ctx.run_id:
+        return None  # not in a workflow run, or no token: nothing to look up
+    try:
+        name = history.artifact_name(ctx.job, kind)
+        found = history.lookup(client, ctx.repository, ctx.run_id, name=name, kind=kind)
+    except HistoryError as exc:
+        runner.annotate("notice", "Echo Notify: no trends this run", f"No trends this run: {exc}.")
+        return None
+    if found is None:
+        runner.log("No earlier snapshot of this report in the workflow's last runs: no trends yet")
+    return found
+
+
+def heartbeat(url: str, session: requests.Session, runner: Runner) -> None:
+    """Ping the outside dead-man check; a failed ping is a notice, never a failure."""
+    try:
+        answer = session.get(url, timeout=(5, 10), allow_redirects=False)
+        answer.close()
+        if answer.status_code >= 400:
+            raise requests.HTTPError(f"HTTP {answer.status_code}")
+    except requests.RequestException as exc:
+        runner.annotate(
+            "notice",
+            "Echo Notify: heartbeat not sent",
+            f"The ping to `heartbeat-url` failed ({exc.args[0] if exc.args else type(exc).__name__}"
+            "); the outside check may report this run as missing. Check the URL.",
+        )
 
 
 def publish(
     config: Config,
     runner: Runner,
     echo: Echo,
-    *,
-    template: str,
     model: report.Model,
     result: Result,
+    *,
     alert_for: MetricsError | None = None,
 ) -> None:
     """Render the message (and its Markdown for the summary), print it, deliver it."""
     result.severity = model.severity
     user = None if alert_for else config.template  # a custom template gets real reports only
+    template = model.template
     title, content = compose(template, model.variables, config.format, user, config.secrets)
     result.markdown = (
         content
@@ -128,6 +208,12 @@ def publish(
     runner.block(f"Report: {title}", content)
     if config.dry_run:
         result.outcome = "dry-run"
+        return
+    if result.quiet:
+        result.outcome = "quiet"
+        runner.log(
+            f"Not posted: `notify-on: {config.notify_on}` and this run is not worth a message"
+        )
         return
     try:
         delivery = echo.deliver(title, content, config.recipients)
@@ -232,6 +318,7 @@ def main(
                 runner,
                 echo,
                 find_job_link=lambda: job_link(config.github, config.github_token, runner.debug),
+                recall=lambda kind: previous_snapshot(config, runner, kind),
                 now=now(),
                 result=result,
             )

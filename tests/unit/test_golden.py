@@ -81,6 +81,9 @@ CASES = {
         datetime(2026, 1, 15, 19, 30, tzinfo=UTC),
     ),
     "alert-unrecognised": ("unrelated.json", {}, EXAMPLE_DAY),
+    # The README's custom-template example, in both formats.
+    "custom-short-sync": ("sync.json", {"template": "short-sync.j2"}, EXAMPLE_DAY),
+    "custom-short-sync-bad-day": ("sync-bad-day.json", {"template": "short-sync.j2"}, JULY),
 }
 
 
@@ -93,7 +96,7 @@ def test_report_matches_golden(
     (tmp_path / "hostile.json").write_text(json.dumps(HOSTILE))
     (tmp_path / "handover.json").write_text(json.dumps(HANDOVER))
     (tmp_path / "unrelated.json").write_text('{"rows": 3, "table": "leads"}')
-    for example in EXAMPLES.iterdir():
+    for example in [*EXAMPLES.iterdir(), *(ROOT / "examples" / "templates").iterdir()]:
         (tmp_path / example.name).write_bytes(example.read_bytes())
     env = runner_env(
         tmp_path,
@@ -117,7 +120,7 @@ def test_report_matches_golden(
 
 
 SPEC = ROOT / "tests" / "spec" / "reports.md"
-SHARED = ROOT.parent / "shared" / "spec" / "reports.md"
+SHARED = ROOT.parent / "shared" / "spec"
 
 
 def spec_block(first_line: str) -> str:
@@ -167,8 +170,10 @@ def test_no_metrics_alert_matches_the_spec() -> None:
     assert alert == spec_block("Cold Email Sync FAILED")
 
 
-@pytest.mark.skipif(
-    not SHARED.exists(), reason="the team's shared/ folder is not beside this clone"
-)
-def test_the_spec_copy_is_current() -> None:
-    assert SPEC.read_text() == SHARED.read_text(), "copy shared/spec/reports.md to tests/spec/"
+@pytest.mark.skipif(not SHARED.exists(), reason="the team's shared/ is not beside this clone")
+@pytest.mark.parametrize("name", ["reports.md", "runner-contract.md"])
+def test_the_spec_copies_are_current(name: str) -> None:
+    copy = SPEC.parent / name
+    assert copy.read_text() == (SHARED / name).read_text(), (
+        f"copy shared/spec/{name} to tests/spec/"
+    )
