@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.composite import image_files, source_digest
 from tests.e2e.docker import TAG, build, docker, require_engine, run_as_act, run_as_runner
 from tests.helpers import EXAMPLES, Fault, ScriptedEcho, golden_message
 
@@ -142,3 +143,39 @@ def test_image_holds_only_what_it_needs(image: str) -> None:
     assert config["Entrypoint"] == ["/venv/bin/python", "/app/entrypoint.py"]
     assert config.get("User", "") in ("", "root")
     assert {"PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1"} <= set(config["Env"])
+
+
+def test_the_image_holds_the_action_files_its_digest_covers(image: str) -> None:
+    # The source digest covers exactly what the image runs; the development Echo stays out.
+    listing = docker(
+        "run", "--rm", "--entrypoint", "/bin/sh", image, "-c",
+        "cd /app && find . -type f ! -name '*.pyc' | sort",
+    ).stdout.split()  # fmt: skip
+    held = sorted(name.removeprefix("./") for name in listing)
+    assert held == [n for n in image_files() if n not in ("Dockerfile", "requirements.txt")]
+    assert "echo_notify/echo_server.py" not in held
+    labels = json.loads(docker("image", "inspect", image).stdout)[0]["Config"]["Labels"]
+    assert labels["dev.echo-notify.source-digest"] == source_digest()
+    assert {"org.opencontainers.image.source", "org.opencontainers.image.version",
+            "org.opencontainers.image.revision"} <= set(labels)  # fmt: skip
+
+
+def test_no_python_file_is_compiled_when_the_container_starts(image: str, tmp_path: Path) -> None:
+    # Bytecode is compiled at build time. With writing allowed for this run, any module Python
+    # had to compile from source (ours, a dependency or the standard library) would leave a
+    # new .pyc behind.
+    tmp = workspace_with_examples(tmp_path)
+    probe = (
+        "import pathlib, subprocess, sys, time; start = time.time() - 1; "
+        "done = subprocess.run([sys.executable, '/app/entrypoint.py']); "
+        "new = [str(p) for p in pathlib.Path('/').glob('**/*.pyc') "
+        "if '/proc/' not in str(p) and p.stat().st_mtime > start]; "
+        "print(done.returncode, new)"
+    )
+    done = docker(
+        "run", "--rm", "--network", "host", "-v", f"{tmp / 'workspace'}:/github/workspace",
+        "--workdir", "/github/workspace", "-e", "PYTHONDONTWRITEBYTECODE=",
+        "-e", "INPUT_METRICS-FILE=sync.json", "-e", "INPUT_DRY-RUN=true",
+        "--entrypoint", "/venv/bin/python", image, "-c", probe,
+    )  # fmt: skip
+    assert done.stdout.splitlines()[-1] == "0 []", done.stdout[-2000:]
