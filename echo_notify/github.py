@@ -130,6 +130,7 @@ def api_client(ctx: GitHubContext, token: str) -> Github | None:
         retry=None,
         seconds_between_requests=None,
         per_page=10,
+        lazy=True,  # objects fetch themselves when read: only the calls the look-ups need
     )
 
 

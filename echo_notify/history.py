@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import requests
+
 from .report import Level, Model, Streak
 
 if TYPE_CHECKING:
@@ -177,7 +179,7 @@ def lookup(
 
     deadline = clock() + LOOKUP_BUDGET
     try:
-        repo = client.get_repo(repository, lazy=True)
+        repo = client.get_repo(repository)
         run = repo.get_workflow_run(int(run_id))
         workflow = repo.get_workflow(run.workflow_id)
         for looked, other in enumerate(workflow.get_runs(branch=run.head_branch)):
@@ -208,14 +210,23 @@ def lookup(
 
 
 def _download(client: Github, url: str, kind: str) -> Snapshot:
-    """Through PyGithub's requester: the API redirects to a storage host, and PyGithub sends
-    the token only to the API's own host."""
-    _, _, chunks = client.requester.getStream(url, chunk_size=64 * 1024)
+    """The API (through PyGithub's requester, with the token) answers with a redirect to a
+    storage host; that one is fetched without the token, like actions/toolkit does. PyGithub's
+    own redirect-following refuses hosts outside github.com, such as GitHub's blob storage."""
+    status, headers, _ = client.requester.requestJson("GET", url)
+    location = headers.get("location", "")
+    if status != 302 or not location.startswith(("https://", "http://127.0.0.1:")):
+        raise HistoryError(f"the artifact download answered HTTP {status}, not a redirect")
     data = bytearray()
-    for chunk in chunks:
-        data += chunk
-        if len(data) > ARTIFACT_LIMIT:
-            raise HistoryError(f"the previous snapshot's download is over {ARTIFACT_LIMIT:,} bytes")
+    with requests.get(location, stream=True, timeout=(5, 10), allow_redirects=False) as answer:
+        if answer.status_code != 200:
+            raise HistoryError(f"the artifact's storage answered HTTP {answer.status_code}")
+        for chunk in answer.iter_content(64 * 1024):
+            data += chunk
+            if len(data) > ARTIFACT_LIMIT:
+                raise HistoryError(
+                    f"the previous snapshot's download is over {ARTIFACT_LIMIT:,} bytes"
+                )
     try:
         with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
             member = archive.getinfo(f"{kind}.json")

@@ -251,6 +251,7 @@ def finish(
         "delivery": result,
         "problems": result.problems,
         "recipients": config.recipients if config else (),
+        "notify_on": config.notify_on if config else "always",
         "limit": WHOLE,  # the whole explanation: only GitHub's 1 MiB limit applies
     }
     secrets = config.secrets if config else ()

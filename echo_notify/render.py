@@ -130,15 +130,26 @@ def duration(value: Any) -> Safe:
     return Safe(f"{seconds // 3600}h {seconds % 3600 // 60}m")
 
 
-def clock(moment: datetime, date: str = "") -> Safe:
+def clock(moment: datetime, date: str = "", zone: bool = True) -> Safe:
     """2:30 PM EST: 12-hour clock, no leading zero, the zone's abbreviation on that date;
-    with ``date="day"`` Mar 9, 2:30 PM EST; with ``date="year"`` Mar 9, 2025, 2:30 PM EST."""
-    time = f"{moment:%I:%M %p %Z}".lstrip("0")
+    with ``date="day"`` Mar 9, 2:30 PM EST; with ``date="year"`` Mar 9, 2025, 2:30 PM EST;
+    without the zone where the headline already gave it."""
+    time = f"{moment:%I:%M %p %Z}".lstrip("0") if zone else f"{moment:%I:%M %p}".lstrip("0")
     if date == "year":
         return Safe(f"{moment:%b} {moment.day}, {moment.year}, {time}")
     if date == "day":
         return Safe(f"{moment:%b} {moment.day}, {time}")
     return Safe(time)
+
+
+def ordinal(value: Any) -> Safe:
+    """1st, 2nd, 3rd, 4th, 11th, 21st."""
+    n = _num(value)
+    if n is None or not float(n).is_integer():
+        return Safe(UNKNOWN)
+    n = int(n)
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return Safe(f"{n:,}{suffix}")
 
 
 def mark(level: Any, ok: str = "✅") -> Safe:
@@ -250,6 +261,7 @@ def environment(fmt: Fmt, user_dir: Path | None = None) -> jinja2.Environment:
         "duration": duration,
         "clock": clock,
         "mark": mark,
+        "ordinal": ordinal,
         "light": light,
         "cut": lambda value, length=100: cut(str(value), length),
         "bold": form.bold,
