@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from echo_notify import history
+from echo_notify.report import Streak
 from tests.composite import action_yml, checkout, image_files, resolve, run_step, source_digest
 from tests.helpers import ROOT, stray_commands
 
@@ -226,3 +229,35 @@ def test_cleanup_removes_the_generated_action_only(action: Path, tmp_path: Path)
         ".github/workflows",
         ".github/workflows/sync.yml",
     ]
+
+
+def test_the_snapshot_upload_matches_what_the_program_writes(tmp_path: Path) -> None:
+    """The composite uploads exactly the file `history.write` leaves, under the artifact name
+    `history.lookup` looks for on the next run (insight.md)."""
+    upload = next(s for s in STEPS if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["if"] == "always()"
+    assert upload["with"]["if-no-files-found"] == "ignore"
+    kind_expr = (
+        "${{ steps.run.outputs.report != 'unknown' && steps.run.outputs.report || inputs.report }}"
+    )
+    kind = "sync"
+    name = upload["with"]["name"].replace("${{ github.job }}", "JOB").replace(kind_expr, kind)
+    assert name == history.artifact_name("JOB", kind)
+    snapshot = history.Snapshot(
+        kind=kind,
+        time=datetime.now(UTC),
+        run_id="1",
+        attempt=1,
+        severity="ok",
+        failed=False,
+        levels={},
+        figures={},
+        streak=Streak(),
+    )
+    written = history.write(tmp_path, snapshot)
+    path = (
+        upload["with"]["path"].replace("${{ runner.temp }}", str(tmp_path)).replace(kind_expr, kind)
+    )
+    assert Path(path) == written
+    steps = [s.get("name") for s in STEPS]
+    assert steps.index(upload["name"]) == steps.index(RUN["name"]) + 1  # right after the report
