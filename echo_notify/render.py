@@ -30,6 +30,9 @@ from .text import clean, cut, one_line, redact
 
 Fmt = Literal["slack", "markdown"]
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# Compiled templates, filled when the image is built (`python -m echo_notify.render`): a run
+# then loads them instead of compiling (~40 ms a format). Absent in a checkout: no cache.
+COMPILED = TEMPLATES.parent / "templates-compiled"
 UNKNOWN = "n/a"
 # How much of each list and value a message shows; the compact set when it would not fit.
 LIMITS = {"rows": 10, "errors": 3, "text": 200, "error_text": 100}
@@ -252,6 +255,7 @@ def environment(fmt: Fmt, user_dir: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
         autoescape=False,  # Jinja's autoescape is HTML-only; `finalize` escapes per format.
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(COMPILED)) if COMPILED.is_dir() else None,
     )
     filters: dict[str, Callable[..., Any]] = {
         "count": count,
@@ -389,3 +393,16 @@ def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
 def _line(exc: BaseException, path: Path) -> str:
     lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
     return f", line {lines[-1]}" if lines else ""
+
+
+def compile_templates() -> None:
+    """Fill the compiled-template cache (the Dockerfile runs this once)."""
+    COMPILED.mkdir(exist_ok=True)
+    for fmt in ("slack", "markdown"):
+        env = environment(fmt)
+        for path in TEMPLATES.glob("*.j2"):
+            env.get_template(path.name)
+
+
+if __name__ == "__main__":
+    compile_templates()

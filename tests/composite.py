@@ -11,6 +11,7 @@ exercise its real `env:`, `with:`, outputs and cleanup, not a copy of them.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -145,6 +146,12 @@ def run_composite(
             continue  # evaluated as the runner would on Linux
         if failed and condition != "always()":
             continue
+        if "uses" in step and not step["uses"].startswith("./"):
+            # A published action (the snapshot upload): GitHub's artifact service is not here,
+            # so the replay records what the runner would pass it.
+            with_ = {k: evaluate(str(v), contexts) for k, v in step.get("with", {}).items()}
+            log.append(f"[{step['uses'].split('@')[0]}] {json.dumps(with_, sort_keys=True)}\n")
+            continue
         if "uses" in step:
             folder = workspace / step["uses"].removeprefix("./")
             generated = action_yml(folder)
@@ -156,17 +163,17 @@ def run_composite(
                 image if image == "Dockerfile" else image.removeprefix("docker://"), with_
             )
             steps_outputs[step["id"]] = outputs
+            contexts["steps"] = {
+                f"{sid}.outputs.{name}": value
+                for sid, found in steps_outputs.items()
+                for name, value in found.items()
+            }
         else:
             done = run_step(step, contexts, env)
             result, out = done.returncode, done.stdout + done.stderr
         log.append(out)
         if result != 0 and not failed:
             failed, code = True, result
-    contexts["steps"] = {
-        f"{sid}.outputs.{name}": value
-        for sid, outputs in steps_outputs.items()
-        for name, value in outputs.items()
-    }
     outputs = {
         name: evaluate(str(spec["value"]), contexts) for name, spec in action["outputs"].items()
     }
