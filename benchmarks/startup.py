@@ -28,8 +28,8 @@ from pathlib import Path
 os.environ.setdefault("ECHO_NOTIFY_BASE_IMAGE", "echo-notify-base:bookworm")
 
 # Imported after the default is set: BASE is read from the environment at import.
-from tests.e2e.docker import TAG, build, docker, run_as_runner
 from echo_notify.render import COMPILED, compile_templates
+from tests.e2e.docker import TAG, build, docker, run_as_runner
 from tests.helpers import EXAMPLES, ROOT, ScriptedEcho, parse_outputs, runner_env, running
 
 FLOOR = """
