@@ -12,7 +12,8 @@ import pytest
 
 from tests.composite import image_files, source_digest
 from tests.e2e.docker import TAG, build, docker, require_engine, run_as_act, run_as_runner
-from tests.helpers import EXAMPLES, Fault, ScriptedEcho, golden_message
+from tests.fake_github import Actions, Run, Workflow, fake_actions
+from tests.helpers import EXAMPLES, ROOT, Fault, ScriptedEcho, golden_message
 
 pytestmark = pytest.mark.docker
 TOKEN = "echo-s3cret-in-container"
@@ -184,3 +185,32 @@ def test_no_python_file_is_compiled_when_the_container_starts(image: str, tmp_pa
         "--entrypoint", "/venv/bin/python", image, "-c", probe,
     )  # fmt: skip
     assert done.stdout.splitlines()[-1] == "0 []", done.stdout[-2000:]
+
+
+def test_the_watchdog_runs_in_the_same_image(
+    image: str, echo: ScriptedEcho, tmp_path: Path
+) -> None:
+    """As watchdog/action.yml runs it: the same image, `runs.args: [watchdog]`, its own inputs."""
+    with fake_actions(Actions(workflows=[])) as actions:
+        actions.workflows.append(
+            Workflow(
+                id=1,
+                path=".github/workflows/cold-email-sync.yml",
+                name="Cold Email Sync",
+                runs=[Run(7, conclusion="failure", created_at="2026-01-15T09:00:00Z")],
+            )
+        )
+        code, log, outputs, summary = run_as_runner(
+            image,
+            tmp_path,
+            {"workflows": "cold-email-sync.yml: 2h", "echo-url": echo.url, "history": "false"},
+            github_token="ghs_containerWatch",
+            extra={"GITHUB_API_URL": actions.api},
+            action_args=("watchdog",),
+            action_yml=ROOT / "watchdog",
+        )
+    assert code == 0, log
+    assert outputs["severity"] == "critical" and outputs["delivered"] == "true"
+    content = json.loads(echo.store.requests[0]["body"])["content"]
+    assert "*Cold Email Sync* has no successful run on the default branch" in content
+    assert "Traceback" not in log and "ghs_containerWatch" not in summary
