@@ -48,14 +48,13 @@ class Cancelled(BaseException):
     def failure(self, known: Known) -> DeliveryError:
         """The one annotation: that the step was cancelled, and what became of the report."""
         why = f"The step was cancelled ({self.signal})"
-        if known.outcome in ("delivered", "dry-run"):  # the work was done when the signal came
-            delivered = known.outcome == "delivered"
+        if known.outcome != "failed":  # the work was done when the signal came
             return CancelledError(
-                f"{why} after the report was {'delivered' if delivered else 'rendered'}; "
+                f"{why} after the report was {DONE.get(known.outcome, known.outcome)}; "
                 "nothing was lost.",
                 attempts=known.attempts,
                 message_id=known.message_id,
-                outcome="delivered" if delivered else "dry-run",
+                outcome=known.outcome,
             )
         outcome: Outcome = "failed"
         draft = f" Echo holds it as an unsent draft ({self.message_id})." if self.message_id else ""
@@ -86,9 +85,20 @@ class CancelledError(DeliveryError):
 class Known(Protocol):
     """What the step knows when the signal comes (main.Result)."""
 
-    outcome: str
-    attempts: int
-    message_id: str
+    @property
+    def outcome(self) -> Outcome: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def message_id(self) -> str: ...
+
+
+DONE = {
+    "delivered": "delivered",
+    "dry-run": "rendered (dry run)",
+    "quiet": "kept from the channel by `notify-on`",
+    "skipped": "skipped",
+}
 
 
 class _State:

@@ -45,7 +45,7 @@ from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from .cancel import Cancelled
 from .errors import DeliveryError
-from .render import one_line
+from .text import one_line
 
 Step = Literal["create", "send"]
 Action = Literal["ok", "retry", "fail", "unknown"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-# What became of the report: outputs, summary and exit path all read this one value.
-Outcome = Literal["delivered", "dry-run", "failed", "unknown"]
+Outcome = Literal["delivered", "dry-run", "quiet", "failed", "unknown", "skipped"]
+# Why a metrics file gave no report: the no-metrics alert words each one (templates/alert.j2).
+NoMetrics = Literal["missing", "empty", "unreadable", "invalid", "unrecognised"]
 
 
 class ActionError(Exception):
@@ -21,9 +23,14 @@ class InputError(ActionError):
 
 
 class MetricsError(ActionError):
-    """The metrics file cannot be rendered at all."""
+    """The metrics file cannot be rendered at all; ``reason`` says why in one word."""
 
     title = "Echo Notify: metrics file unreadable"
+
+    def __init__(self, message: str, *, path: Path, reason: NoMetrics = "unreadable") -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
 
 
 class TemplateError(InputError):

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from socketserver import BaseServer
@@ -27,6 +28,15 @@ import yaml
 from echo_notify.echo_server import EchoServer, Handler, Store
 
 S = TypeVar("S", bound=BaseServer)
+# A wall clock for runs of the examples: 4:05 PM EST on the day of sync.json and drain.json,
+# so their times show without a date and without a "these metrics are old" line.
+EXAMPLE_DAY = datetime(2026, 1, 15, 21, 5, tzinfo=UTC)
+
+
+def example_day() -> datetime:
+    return EXAMPLE_DAY
+
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "metrics"
 GOLDEN = ROOT / "tests" / "golden"
@@ -237,8 +247,8 @@ def running(server: S) -> Iterator[S]:
         server.server_close()
 
 
-def action_inputs() -> dict[str, dict[str, Any]]:
-    return yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]  # type: ignore[no-any-return]
+def action_inputs(action: Path = ROOT) -> dict[str, dict[str, Any]]:
+    return yaml.safe_load((action / "action.yml").read_text())["inputs"]  # type: ignore[no-any-return]
 
 
 def runner_env(
@@ -248,15 +258,18 @@ def runner_env(
     *,
     github_token: str = "",
     extra: dict[str, str] | None = None,
+    action: Path = ROOT,
 ) -> dict[str, str]:
-    """The environment the GitHub runner gives a Docker action's process."""
+    """The environment the GitHub runner gives a Docker action's process (the inputs of the
+    action.yml in ``action``: the report's, or the watchdog's)."""
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(files / "home")}
-    for name, spec in action_inputs().items():
+    declared = action_inputs(action)
+    for name, spec in declared.items():
         default = str(spec.get("default", ""))
         if default == "${{ github.token }}":
             default = github_token
         env["INPUT_" + name.replace(" ", "_").upper()] = inputs.get(name, default)
-    unknown = set(inputs) - set(action_inputs())
+    unknown = set(inputs) - set(declared)
     assert not unknown, f"not declared in action.yml: {unknown}"
     for name in ("set_output", "step_summary"):
         (files / name).write_text("")

@@ -116,6 +116,16 @@ def download_wheels(dest: Path) -> None:
         pytest.fail(f"pip download of the image's wheels failed:\n{done.stderr[-3000:]}")
 
 
+def digest(context: Path) -> str:
+    """The source digest the release workflow labels the image with."""
+    return subprocess.run(
+        ["bash", str(ROOT / "resolve-image.sh"), "digest", str(context)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def build(tag: str = TAG, context: Path = ROOT, no_cache: bool = False) -> float:
     """Build offline; returns the seconds `docker build` itself took."""
     wheels = ROOT / "build" / "wheels"
@@ -130,6 +140,8 @@ def build(tag: str = TAG, context: Path = ROOT, no_cache: bool = False) -> float
             *(["--no-cache"] if no_cache else []),
             "--build-arg",
             f"BASE_IMAGE={BASE}",
+            "--build-arg",
+            f"SOURCE_DIGEST={digest(context)}",
             "--build-arg",
             "PIP_NO_INDEX=1",
             "--build-arg",
@@ -148,10 +160,15 @@ def run_as_runner(
     *,
     extra: dict[str, str] | None = None,
     github_token: str = "",
+    action_args: tuple[str, ...] = (),
+    action_yml: Path | None = None,
 ) -> tuple[int, str, dict[str, str], str]:
-    """`docker run` as actions/runner's ContainerActionHandler does for a Docker action."""
-    args, files = runner_command(image, tmp, inputs, extra=extra, github_token=github_token)
-    done = docker(*args, check=False, timeout=300)
+    """`docker run` as actions/runner's ContainerActionHandler does for a Docker action (its
+    `runs.args` after the image; inputs declared by ``action_yml``, the root's by default)."""
+    args, files = runner_command(
+        tmp, inputs, extra=extra, github_token=github_token, action_yml=action_yml
+    )
+    done = docker(*args, image, *action_args, check=False, timeout=300)
     return (
         done.returncode,
         done.stdout + done.stderr,
@@ -166,9 +183,9 @@ def start_as_runner(
     """The same `docker run`, attached like the runner's, but not awaited: the test can
     signal the container by `name` (docker kill -s ...) while it works. Returns the CLI's
     process and the folder holding the output and summary files."""
-    args, files = runner_command(image, tmp, inputs)
+    args, files = runner_command(tmp, inputs)
     process = subprocess.Popen(
-        ["docker", args[0], "--name", name, *args[1:]],
+        ["docker", args[0], "--name", name, *args[1:], image],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -178,14 +195,14 @@ def start_as_runner(
 
 
 def runner_command(
-    image: str,
     tmp: Path,
     inputs: dict[str, str],
     *,
     extra: dict[str, str] | None = None,
     github_token: str = "",
+    action_yml: Path | None = None,
 ) -> tuple[list[str], Path]:
-    """The runner's `docker run` arguments (after `docker`) and the host's file-command folder."""
+    """The runner's `docker run` arguments up to the image, and the host's file-command folder."""
     host = {
         name: tmp / name
         for name in (
@@ -205,6 +222,7 @@ def runner_command(
         inputs,
         github_token=github_token,
         extra=extra,
+        action=action_yml or ROOT,
     )
     env.pop("PATH", None)  # the runner passes PATH only when a workflow set it
     env.pop("HOME")
@@ -234,7 +252,7 @@ def runner_command(
     args += ["-e", "GITHUB_ACTIONS=true", "-e", "CI=true"]
     for source, target in mounts.items():
         args += ["-v", f"{source}:{target}"]
-    return [*args, image], host["_runner_file_commands"]
+    return args, host["_runner_file_commands"]
 
 
 def run_as_act(image: str, tmp: Path, inputs: dict[str, str]) -> tuple[int, str, dict[str, str]]:

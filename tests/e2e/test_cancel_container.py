@@ -14,11 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.docker import docker, start_as_runner
+from tests.e2e.docker import TAG, build, docker, require_engine, start_as_runner
 from tests.helpers import EXAMPLES, Fault, ScriptedEcho, parse_outputs
 from tests.integration.test_cancel import wait_for
 
 pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    require_engine()
+    build()  # Docker's layer cache makes this quick after test_container's build
+    return TAG
 
 
 @pytest.mark.parametrize(("signal", "code"), [("TERM", 143), ("INT", 130)])

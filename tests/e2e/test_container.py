@@ -3,21 +3,41 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.docker import docker, run_as_act, run_as_runner
-from tests.helpers import EXAMPLES, Fault, ScriptedEcho, golden_message
+from tests.composite import image_files, source_digest
+from tests.e2e.docker import TAG, build, docker, require_engine, run_as_act, run_as_runner
+from tests.fake_github import Actions, Run, Workflow, fake_actions
+from tests.helpers import EXAMPLES, ROOT, Fault, ScriptedEcho, golden_message
 
 pytestmark = pytest.mark.docker
 TOKEN = "echo-s3cret-in-container"
 
 
+@pytest.fixture(scope="session")
+def image() -> str:
+    require_engine()
+    build()
+    return TAG
+
+
 def workspace_with_examples(tmp_path: Path) -> Path:
+    """The examples, with sync.json written just now (the container reads the real clock)."""
     shutil.copytree(EXAMPLES, tmp_path / "workspace")
+    sync = tmp_path / "workspace" / "sync.json"
+    data = json.loads(sync.read_text())
+    data["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
+    sync.write_text(json.dumps(data))
     return tmp_path
+
+
+def after_headline(content: str) -> str:
+    return content.split("\n", 1)[1]
 
 
 def test_sync_report_delivered_from_the_container(
@@ -34,8 +54,11 @@ def test_sync_report_delivered_from_the_container(
     assert outputs["report"] == "sync" and outputs["attempts"] == "2"
     assert outputs["run-url"] == "https://github.com/acme/cold-email/actions/runs/123456"
     sent = json.loads(echo.store.requests[0]["body"])
-    assert sent["title"] == "Cold Email Sync Complete - 2:30 PM EST"  # time zone data present
-    assert sent["content"] + "\n" == golden_message("sync.slack.txt")
+    # Time zone data present: the title carries New York's abbreviation for today.
+    assert re.fullmatch(r"Cold Email Sync Complete - \d{1,2}:\d\d [AP]M E[SD]T", sent["title"])
+    assert after_headline(sent["content"] + "\n") == after_headline(
+        golden_message("sync.slack.txt")
+    )
     assert echo.store.requests[0]["headers"]["authorization"] == f"Bearer {TOKEN}"
     assert "**Cold Email Sync Complete**" in summary and "✅ **Delivered**" in summary
     assert "Traceback" not in log
@@ -121,3 +144,73 @@ def test_image_holds_only_what_it_needs(image: str) -> None:
     assert config["Entrypoint"] == ["/venv/bin/python", "/app/entrypoint.py"]
     assert config.get("User", "") in ("", "root")
     assert {"PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1"} <= set(config["Env"])
+
+
+def test_the_image_holds_the_action_files_its_digest_covers(image: str) -> None:
+    # The source digest covers exactly what the image runs; the development Echo stays out.
+    listing = docker(
+        "run", "--rm", "--entrypoint", "/bin/sh", image, "-c",
+        "cd /app && find . -type f ! -name '*.pyc' | sort",
+    ).stdout.split()  # fmt: skip
+    compiled = [n for n in listing if n.startswith("./templates-compiled/")]
+    held = sorted(name.removeprefix("./") for name in listing if name not in compiled)
+    # Every template compiled at build time (Jinja's bytecode cache; one entry serves both
+    # formats: the compiled code is the same, the escaping is looked up when it runs).
+    templates = [n for n in image_files() if n.endswith(".j2")]
+    assert len(compiled) == len(templates)
+    assert held == [n for n in image_files() if n not in ("Dockerfile", "requirements.txt")]
+    assert "echo_notify/echo_server.py" not in held
+    labels = json.loads(docker("image", "inspect", image).stdout)[0]["Config"]["Labels"]
+    assert labels["dev.echo-notify.source-digest"] == source_digest()
+    assert {"org.opencontainers.image.source", "org.opencontainers.image.version",
+            "org.opencontainers.image.revision"} <= set(labels)  # fmt: skip
+
+
+def test_no_python_file_is_compiled_when_the_container_starts(image: str, tmp_path: Path) -> None:
+    # Bytecode is compiled at build time. With writing allowed for this run, any module Python
+    # had to compile from source (ours, a dependency or the standard library) would leave a
+    # new .pyc behind.
+    tmp = workspace_with_examples(tmp_path)
+    probe = (
+        "import pathlib, subprocess, sys, time; start = time.time() - 1; "
+        "done = subprocess.run([sys.executable, '/app/entrypoint.py']); "
+        "new = [str(p) for p in pathlib.Path('/').glob('**/*.pyc') "
+        "if '/proc/' not in str(p) and p.stat().st_mtime > start]; "
+        "print(done.returncode, new)"
+    )
+    done = docker(
+        "run", "--rm", "--network", "host", "-v", f"{tmp / 'workspace'}:/github/workspace",
+        "--workdir", "/github/workspace", "-e", "PYTHONDONTWRITEBYTECODE=",
+        "-e", "INPUT_METRICS-FILE=sync.json", "-e", "INPUT_DRY-RUN=true",
+        "--entrypoint", "/venv/bin/python", image, "-c", probe,
+    )  # fmt: skip
+    assert done.stdout.splitlines()[-1] == "0 []", done.stdout[-2000:]
+
+
+def test_the_watchdog_runs_in_the_same_image(
+    image: str, echo: ScriptedEcho, tmp_path: Path
+) -> None:
+    """As watchdog/action.yml runs it: the same image, `runs.args: [watchdog]`, its own inputs."""
+    with fake_actions(Actions(workflows=[])) as actions:
+        actions.workflows.append(
+            Workflow(
+                id=1,
+                path=".github/workflows/cold-email-sync.yml",
+                name="Cold Email Sync",
+                runs=[Run(7, conclusion="failure", created_at="2026-01-15T09:00:00Z")],
+            )
+        )
+        code, log, outputs, summary = run_as_runner(
+            image,
+            tmp_path,
+            {"workflows": "cold-email-sync.yml: 2h", "echo-url": echo.url, "history": "false"},
+            github_token="ghs_containerWatch",
+            extra={"GITHUB_API_URL": actions.api},
+            action_args=("watchdog",),
+            action_yml=ROOT / "watchdog",
+        )
+    assert code == 0, log
+    assert outputs["severity"] == "critical" and outputs["delivered"] == "true"
+    content = json.loads(echo.store.requests[0]["body"])["content"]
+    assert "*Cold Email Sync* has no successful run on the default branch" in content
+    assert "Traceback" not in log and "ghs_containerWatch" not in summary

@@ -11,6 +11,7 @@ import pytest
 
 from echo_notify import cancel
 from echo_notify.cancel import Cancelled, armed, exit_code
+from echo_notify.errors import Outcome
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +53,7 @@ def test_no_signal_changes_nothing() -> None:
 
 @dataclass
 class Known:
-    outcome: str = "failed"
+    outcome: Outcome = "failed"
     attempts: int = 0
     message_id: str = ""
 
@@ -72,9 +73,12 @@ def stopped(in_flight: str = "", started: bool = True, message_id: str = "") -> 
         (stopped(started=False), Known(), "failed", "before the report was sent"),
         (stopped(), Known("delivered", 2, "m1"), "delivered", "after the report was delivered"),
         (stopped(), Known("dry-run"), "dry-run", "after the report was rendered"),
+        (stopped(), Known("quiet"), "quiet", "kept from the channel by `notify-on`"),
     ],
 )
-def test_what_the_annotation_says(stop: Cancelled, known: Known, outcome: str, words: str) -> None:
+def test_what_the_annotation_says(
+    stop: Cancelled, known: Known, outcome: Outcome, words: str
+) -> None:
     failure = stop.failure(known)
     assert failure.outcome == outcome and words in str(failure)
     assert failure.title == "Echo Notify: cancelled" and "(SIGTERM)" in str(failure)
