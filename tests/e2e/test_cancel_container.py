@@ -1,4 +1,5 @@
-"""Cancellation of the real container: `docker kill -s TERM|INT` while the send is in flight.
+"""Cancellation of the real container while the send is in flight: `docker kill -s TERM|INT`,
+and SIGINT to the `docker run` CLI, which is how the runner cancels.
 
 The program is PID 1 there, where a signal without a handler is ignored; the runner's cancel
 reaches it as SIGINT and then SIGTERM (composite.md). Checked: exit 143/130 within 2 s of
@@ -8,6 +9,7 @@ the signal, outputs and summary written, one annotation, no traceback.
 from __future__ import annotations
 
 import shutil
+import signal as signals
 import time
 import uuid
 from pathlib import Path
@@ -28,9 +30,13 @@ def image() -> str:
     return TAG
 
 
-@pytest.mark.parametrize(("signal", "code"), [("TERM", 143), ("INT", 130)])
-def test_docker_kill_while_sending(
-    image: str, echo: ScriptedEcho, tmp_path: Path, signal: str, code: int
+@pytest.mark.parametrize(
+    ("to_cli", "signal", "code"),
+    [(False, "TERM", 143), (False, "INT", 130), (True, "INT", 130)],
+    ids=["docker kill -s TERM", "docker kill -s INT", "SIGINT to the docker CLI, as the runner"],
+)
+def test_cancelled_while_sending(
+    image: str, echo: ScriptedEcho, tmp_path: Path, to_cli: bool, signal: str, code: int
 ) -> None:
     echo.fail("send", Fault("late", delay=60))  # Echo posts it; its answer is slow
     shutil.copytree(EXAMPLES, tmp_path / "workspace")
@@ -41,7 +47,10 @@ def test_docker_kill_while_sending(
     try:
         wait_for(lambda: echo.sends == ["msg_1"], "the send to reach Echo", timeout=60)
         sent = time.monotonic()
-        docker("kill", "-s", signal, name)
+        if to_cli:  # the runner signals `docker run`, which passes it on (--sig-proxy)
+            process.send_signal(getattr(signals, f"SIG{signal}"))
+        else:
+            docker("kill", "-s", signal, name)
         log, _ = process.communicate(timeout=30)
         elapsed = time.monotonic() - sent
     finally:
