@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from echo_notify import cancel
 from tests.helpers import ROOT, Fault, ScriptedEcho, parse_outputs, runner_env, stray_commands
 
 
@@ -205,3 +206,18 @@ def test_a_signal_while_writing_outputs(echo: ScriptedEcho, workspace: Path, fil
     assert parse_outputs((files / "set_output").read_text())["delivered"] == "true"
     assert [a for a in log.splitlines() if a.startswith("::")][-1].startswith("::endgroup")
     assert echo.sends == ["msg_1"]
+
+
+def test_a_hung_exit_path_ends_soon_after_the_signal(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    # Nobody ever reads the summary FIFO: writing it hangs. The last resort ends the process
+    # GRACE seconds after the signal, before the runner's next step (SIGTERM at 7.5 s).
+    process = start(workspace, files, {"echo-url": echo.url}, fifo_summary=True)
+    wait_for(lambda: "delivered" in (files / "set_output").read_text(), "the outputs")
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=15)
+    assert process.returncode == 130
+    assert cancel.GRACE - 0.5 < time.monotonic() - sent < cancel.GRACE + 1.5
+    assert parse_outputs((files / "set_output").read_text())["delivered"] == "true"
