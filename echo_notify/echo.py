@@ -31,7 +31,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
@@ -39,6 +39,7 @@ from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
@@ -135,6 +136,7 @@ class Echo:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.url = url
+        self.token = token
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.session = session
         for scheme in ("http://", "https://"):
@@ -245,6 +247,7 @@ class Echo:
             answer = self._exchange(
                 self.url + path, payload, {**self.headers, **(headers or {})}, timeout, budget
             )
+            answer = redacted(answer, self.token)
             verdict = judge_response(answer, step)
         except requests.RequestException as exc:
             verdict = judge_error(exc, step)
@@ -453,6 +456,15 @@ def message_id(answer: Answer) -> str:
             attempts=0,
         )
     return text
+
+
+def redacted(answer: Answer, secret: str) -> Answer:
+    """The answer without the token, before anything cuts it: half a token would pass both our
+    redaction and the runner's mask, which match the whole value only."""
+    if not secret:
+        return answer
+    headers = CaseInsensitiveDict({k: v.replace(secret, "***") for k, v in answer.headers.items()})
+    return replace(answer, body=answer.body.replace(secret.encode(), b"***"), headers=headers)
 
 
 def _body(answer: Answer, limit: int = 200) -> str:
