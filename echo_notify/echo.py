@@ -31,7 +31,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
@@ -39,7 +39,6 @@ from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
@@ -153,7 +152,7 @@ class Echo:
         key = {"Idempotency-Key": str(uuid.uuid4())}
         try:
             created = self._request(progress, "create", "/api/v1/messages", payload, key)
-            progress.message_id = message_id(created)
+            progress.message_id = message_id(created, self.token)
             segment = quote(progress.message_id, safe="")  # one path segment, whatever it holds
             self._request(progress, "send", f"/api/v1/messages/{segment}/send")
         except DeliveryError as exc:
@@ -247,8 +246,7 @@ class Echo:
             answer = self._exchange(
                 self.url + path, payload, {**self.headers, **(headers or {})}, timeout, budget
             )
-            answer = redacted(answer, self.token)
-            verdict = judge_response(answer, step)
+            verdict = judge_response(answer, step, self.token)
         except requests.RequestException as exc:
             verdict = judge_error(exc, step)
         except OverdueError:
@@ -338,12 +336,13 @@ class Echo:
         return wait, ""
 
 
-def judge_response(answer: Answer, step: Step) -> Verdict:
+def judge_response(answer: Answer, step: Step, secret: str = "") -> Verdict:
+    """What the answer means; ``secret`` (the token) is kept out of the words shown."""
     status = answer.status
     routing = answer.headers.get("x-render-routing")
-    detail = f"HTTP {status} {answer.reason}".strip()
+    detail = f"HTTP {status} {_shown(answer.reason, secret, 100)}".strip()
     if routing:
-        detail += f" (x-render-routing: {one_line(routing)[:100]})"
+        detail += f" (x-render-routing: {_shown(routing, secret, 100)})"
     if 200 <= status < 300:
         if answer.broken and step == "create":  # the id is lost; asked again with the same key
             return Verdict("retry", f"{detail}, but the answer broke off, {answer.broken}")
@@ -358,7 +357,7 @@ def judge_response(answer: Answer, step: Step) -> Verdict:
             # The gateway gave up waiting; the service may still have posted the message.
             return Verdict("unknown", detail)
         return Verdict("retry", detail, retry_after(answer.headers))
-    return Verdict("fail", f"{detail}, answer: {_body(answer)!r}")
+    return Verdict("fail", f"{detail}, answer: {_body(answer, secret)!r}")
 
 
 def judge_error(exc: requests.RequestException, step: Step) -> Verdict:
@@ -419,7 +418,7 @@ def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> floa
     return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
 
 
-def message_id(answer: Answer) -> str:
+def message_id(answer: Answer, secret: str = "") -> str:
     """The id in create's answer. Refused only when it cannot be one URL path segment.
 
     The id exists only once the draft does, so a refused id leaves an unsent draft in Echo
@@ -434,8 +433,8 @@ def message_id(answer: Answer) -> str:
         what = "is larger than 1 MiB" if answer.cut else "has no usable message id"
         raise DeliveryError(
             f"Echo accepted the message (HTTP {answer.status}) but its answer {what}, so it "
-            f"cannot be sent. Answer: {_body(answer)!r}. Check that `echo-url` points at the "
-            "Echo API. An unsent draft may remain in Echo; it never reaches the channel.",
+            f"cannot be sent. Answer: {_body(answer, secret)!r}. Check that `echo-url` points at "
+            "the Echo API. An unsent draft may remain in Echo; it never reaches the channel.",
             attempts=0,
         )
     text = str(raw)
@@ -449,8 +448,9 @@ def message_id(answer: Answer) -> str:
         else ""
     )
     if problem:
+        shown = (text.replace(secret, "***") if secret else text)[:60]
         raise DeliveryError(
-            f"Echo created the message, but its id {text[:60]!r} {problem}, so it cannot be put "
+            f"Echo created the message, but its id {shown!r} {problem}, so it cannot be put "
             "in the send request's path. It stays an unsent draft in Echo and never reaches the "
             "channel; report the id to Echo's maintainers.",
             attempts=0,
@@ -458,18 +458,16 @@ def message_id(answer: Answer) -> str:
     return text
 
 
-def redacted(answer: Answer, secret: str) -> Answer:
-    """The answer without the token, before anything cuts it: half a token would pass both our
-    redaction and the runner's mask, which match the whole value only."""
-    if not secret:
-        return answer
-    headers = CaseInsensitiveDict({k: v.replace(secret, "***") for k, v in answer.headers.items()})
-    return replace(answer, body=answer.body.replace(secret.encode(), b"***"), headers=headers)
-
-
-def _body(answer: Answer, limit: int = 200) -> str:
-    text = one_line(answer.body[: limit * 4].decode("utf-8", "replace")).strip()
+def _shown(text: str, secret: str, limit: int = 200) -> str:
+    """Echo's text as a message shows it: one line, the token out *before* the cut (half a
+    token would pass both redaction and the runner's mask, which match the whole value)."""
+    text = one_line(text).strip()
+    text = text.replace(secret, "***") if secret else text
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _body(answer: Answer, secret: str) -> str:
+    return _shown(answer.body[: 64 * 1024].decode("utf-8", "replace"), secret)
 
 
 class FinalResponse(http.client.HTTPResponse):

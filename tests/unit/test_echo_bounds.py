@@ -17,7 +17,7 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError
 from echo_notify.echo import ANSWER_LIMIT, Echo, Policy, judge_error
 from echo_notify.errors import DeliveryError
 from tests.helpers import Fault, ScriptedEcho
-from tests.unit.test_echo import deliver, status
+from tests.unit.test_echo import FakeClock, deliver, status
 
 
 def real_echo(url: str, lines: list[str] | None = None, **policy: Any) -> Echo:
@@ -173,6 +173,25 @@ def test_a_token_in_an_answer_is_never_cut_in_half(echo: ScriptedEcho) -> None:
     with pytest.raises(DeliveryError) as caught:
         client.deliver("T", "C", ("#a",))
     assert "HTTP 400" in str(caught.value) and token[:9] not in str(caught.value)
+
+
+def test_a_short_token_never_changes_what_echo_said(echo: ScriptedEcho) -> None:
+    # Only the words shown lose the token; the id and Retry-After are read as Echo sent them.
+    echo.fail("create", status(429, **{"Retry-After": "1"}))
+    lines: list[str] = []
+    clock = FakeClock()
+    client = Echo(
+        echo.url,
+        "1",
+        session=requests.Session(),
+        policy=Policy(),
+        log=lines.append,
+        clock=clock,
+        sleep=clock.sleep,
+        jitter=lambda: 0.0,
+    )
+    assert client.deliver("T", "C", ("#a",)).message_id == "msg_1"
+    assert clock.sleeps == [1.0] and echo.sends == ["msg_1"]
 
 
 # -- text -----------------------------------------------------------------------------------
