@@ -520,3 +520,122 @@ def test_watchdog_stale_age_is_not_rounded_below_the_limit(tmp_path: Path) -> No
         content = json.loads(echo.store.requests[0]["body"])["content"]
     assert "No successful *Cold Email Sync* since 11:15 AM" in content
     assert "0h ago" not in content
+
+
+def test_watchdog_a_stale_workflow_then_disabled_is_news(
+    tmp_path: Path, echo: ScriptedEcho
+) -> None:
+    """Snapshots keep levels only: stale and disabled are both "critical", so when a stale
+    workflow is then disabled (GitHub's 60-day rule, or someone turned it off) the watchdog
+    stays quiet: "the same problems as at the previous check". The fix needed is different
+    (re-enable it, the message that is never sent says how). Fix: keep the problem kind in
+    the snapshot's levels (e.g. "critical:disabled") or compare problems."""
+    from tests.integration.test_watchdog import Watchdog, runs  # noqa: PLC0415
+
+    sync_runs = runs(("failure", "13:30:00"), ("success", "09:00:00"))
+    state = Actions(
+        workflows=[
+            Workflow(
+                id=1, path=".github/workflows/cold-email-sync.yml", name="Sync", runs=sync_runs
+            )
+        ]
+    )
+    with fake_actions(state) as actions:
+        dog = Watchdog(tmp_path, echo, actions)
+        stale = dog.check(14, workflows="cold-email-sync.yml: 2h")
+        assert stale.outputs["posted"] == "true" and "No successful" in stale.content
+        actions.workflows[0].state = "disabled_inactivity"
+        disabled = dog.check(15, workflows="cold-email-sync.yml: 2h")
+    assert disabled.outputs["posted"] == "true"
+    assert "is disabled after 60 days" in disabled.content
+
+
+def test_snapshot_write_failure_after_delivery_is_not_an_internal_error(
+    echo: ScriptedEcho, workspace: Path, files: Path, tmp_path: Path
+) -> None:
+    """history.write() runs after the report was delivered and is not guarded: a RUNNER_TEMP
+    that cannot take the file (full disk, read-only, not a directory) ends in "Unexpected
+    internal error (NotADirectoryError); report it.", exit 1 with fail-on-error although the
+    report is in the channel, and the heartbeat is never sent. insight.md: any history
+    failure means no trends, one notice, nothing else changes; interface.md: after a delivery
+    a write failure is a warning and never a reason to fail."""
+    temp = tmp_path / "not-a-directory"
+    temp.write_text("")
+    step = run(
+        echo,
+        workspace,
+        files,
+        example("sync.json"),
+        extra={"RUNNER_TEMP": str(temp)},
+        fail_on_error="true",
+    )
+    assert step.outputs["delivered"] == "true"
+    assert "Unexpected internal error" not in step.log
+    assert step.code == 0
+
+
+def test_more_added_than_attempted_is_bad_data(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """ "Total processed: 120/100 attempted" goes out without a word: reports.md treats part >
+    whole (successful > attempted) as bad data, named in the warning and shown as unknown."""
+    data = {
+        "timestamp": STAMP,
+        "leads_processed": {
+            "total_attempted": 100,
+            "smb_campaign": {"campaign_name": "SMB Campaign", "leads_added": 120},
+        },
+    }
+    step = run(echo, workspace, files, data)
+    assert "120/100" not in step.content
+    assert "leads_processed" in "\n".join(
+        line for line in step.log.splitlines() if line.startswith("::warning")
+    )
+
+
+def test_unknown_capacity_does_not_read_n_a_slash_n_a(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """With capacity_status missing but campaigns known, the section reads "⚪ Current: n/a /
+    n/a leads" and "Available capacity: n/a": reports.md: an unknown inside a sentence never
+    runs into its neighbours (no `n/a/0`); use `?` wording or drop the line."""
+    data = {
+        "timestamp": STAMP,
+        "leads_processed": {
+            "total_attempted": 100,
+            "smb_campaign": {"campaign_name": "SMB Campaign", "leads_added": 60},
+        },
+    }
+    step = run(echo, workspace, files, data)
+    assert "n/a / n/a" not in step.content
+
+
+LOOK_ALIKE = "p\u0430yp\u0430\u04cf.com"  # Cyrillic a, a and palochka: reads "paypal.com"
+
+
+def test_a_look_alike_domain_in_data_is_not_a_link(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """escape_slack fences a domain's dot only after an ASCII letter or digit
+    (`(?<=[A-Za-z0-9-])`): a campaign named with Cyrillic look-alikes (LOOK_ALIKE),
+    goes out unfenced and Slack links internationalised domains. reports.md: data never
+    forges a link. Fix: use \\w (Unicode) on both sides of the dot."""
+    data = {
+        "timestamp": STAMP,
+        "leads_processed": {
+            "total_attempted": 1,
+            "smb_campaign": {"campaign_name": LOOK_ALIKE + "/login", "leads_added": 1},
+        },
+    }
+    step = run(echo, workspace, files, data)
+    assert LOOK_ALIKE not in step.content
+    assert LOOK_ALIKE.split(".", maxsplit=1)[0] in step.content
+
+
+def test_the_title_carries_no_raw_ping(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
+    """The body escapes GITHUB_WORKFLOW (&lt;!channel&gt;), the title does not: the alert's
+    title is "<!channel> nightly: no metrics - 4:05 PM EST" (also any data a custom template
+    puts in `title`). Echo is not documented; if it renders the title as mrkdwn, it pings the
+    channel. Suggest: drop or escape `<`, `>`, `&` in titles, as for the body."""
+    step = run(echo, workspace, files, None, extra={"GITHUB_WORKFLOW": "<!channel> nightly"})
+    assert step.messages and "<!channel>" not in step.messages[0]["title"]
