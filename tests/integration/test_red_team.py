@@ -639,3 +639,78 @@ def test_the_title_carries_no_raw_ping(echo: ScriptedEcho, workspace: Path, file
     channel. Suggest: drop or escape `<`, `>`, `&` in titles, as for the body."""
     step = run(echo, workspace, files, None, extra={"GITHUB_WORKFLOW": "<!channel> nightly"})
     assert step.messages and "<!channel>" not in step.messages[0]["title"]
+
+
+class DrippingEcho(BaseHTTPRequestHandler):
+    """Echo that accepts the message at once, then sends its answer a byte a second."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'{"id": "m1"}   '
+        self.send_response(201)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for byte in body:
+            time.sleep(1)
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return
+
+
+def test_a_dripping_answer_cannot_stretch_the_deadline(workspace: Path, files: Path) -> None:
+    """`timeout-seconds` is the overall deadline (interface.md), but requests' read timeout
+    is per socket read and the body is read in full: an answer that trickles in a byte a
+    second holds one attempt for as long as it trickles (15 s here against a 3 s deadline;
+    any length in general), and the send then starts after the deadline anyway. The first
+    release's "deadline a slow server could stretch forever", on the body instead of the
+    headers. Fix: stream=True and read the (capped) body against the deadline."""
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), DrippingEcho)) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        env = runner_env(
+            workspace,
+            files,
+            {"metrics-file": "sync.json", "echo-url": url, "timeout-seconds": "3"},
+        )
+        started = time.monotonic()
+        main(env, io.StringIO(), now=lambda: EXAMPLE_DAY)
+        took = time.monotonic() - started
+    assert took < 8, f"a 3 s deadline took {took:.0f} s"
+
+
+def test_a_dripping_artifact_download_cannot_hold_the_report(
+    tmp_path: Path, echo: ScriptedEcho, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """history.LOOKUP_BUDGET (15 s, "the report must not wait on history") is checked only
+    between runs: the artifact download itself reads with a 10 s timeout per chunk, so a
+    storage host that trickles holds the report (here 20 s with the budget at 2 s; up to 1 MB
+    of trickle in general). Fix: check the deadline inside the download loop."""
+    import tests.fake_github as fake  # noqa: PLC0415
+
+    def trickle(self: BaseHTTPRequestHandler) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        for _ in range(20):
+            time.sleep(1)
+            try:
+                self.wfile.write(b"P")
+                self.wfile.flush()
+            except OSError:
+                return
+
+    monkeypatch.setattr(fake.StorageHandler, "do_GET", trickle)
+    monkeypatch.setattr("echo_notify.history.LOOKUP_BUDGET", 2.0)
+    with fake_actions() as actions:
+        actions.workflows[0].runs.insert(
+            0, Run(999, [Artifact("echo-notify-sync-sync", zipped("sync.json", b"{}"))])
+        )
+        started = time.monotonic()
+        step = Pipeline(tmp_path, echo, actions).run(sync(92), 13)
+        took = time.monotonic() - started
+    assert step.outputs["delivered"] == "true"
+    assert took < 8, f"the look-up held the report {took:.0f} s"
