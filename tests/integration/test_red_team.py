@@ -714,3 +714,24 @@ def test_a_dripping_artifact_download_cannot_hold_the_report(
         took = time.monotonic() - started
     assert step.outputs["delivered"] == "true"
     assert took < 8, f"the look-up held the report {took:.0f} s"
+
+
+def test_watchdog_outside_actions_names_what_is_missing(tmp_path: Path) -> None:
+    """Run locally (interface.md: "Local use", a plain shell) without GITHUB_REPOSITORY,
+    api_client() returns None and watch() trips `assert client is not None`: "Unexpected
+    internal error (AssertionError); report it.", exit 0. Expected: an input error that says
+    the watchdog needs GITHUB_REPOSITORY (owner/name) to know what to watch."""
+    files = tmp_path / "files"
+    (files / "home").mkdir(parents=True)
+    env = runner_env(
+        tmp_path,
+        files,
+        {"workflows": "cold-email-sync.yml: 2h", "dry-run": "true"},
+        github_token=GH_TOKEN,
+        action=ROOT / "watchdog",
+    )
+    del env["GITHUB_REPOSITORY"]
+    out = io.StringIO()
+    code = main(env, out, argv=["watchdog"], now=lambda: EXAMPLE_DAY)
+    assert "Unexpected internal error" not in out.getvalue()
+    assert "GITHUB_REPOSITORY" in out.getvalue() and code == 1
