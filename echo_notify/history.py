@@ -13,8 +13,8 @@ import math
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,7 @@ class Snapshot:
     levels: dict[str, Level | None]
     figures: dict[str, float | None]
     streak: Streak
+    detail: dict[str, str] = field(default_factory=dict)  # the watchdog's problem per workflow
 
     @classmethod
     def of(cls, model: Model, run_id: str, attempt: int) -> Snapshot:
@@ -64,8 +65,9 @@ class Snapshot:
             severity=model.severity,
             failed=model.failed,
             levels=dict(model.levels),
-            figures={k: v for k, v in model.figures.items()},
+            figures=dict(model.figures),
             streak=model.streak,
+            detail=dict(model.detail),
         )
 
     def to_json(self) -> str:
@@ -86,6 +88,7 @@ class Snapshot:
                     "since": since,
                     "failed": self.streak.failed,
                 },
+                "detail": self.detail,
             },
             indent=1,
         )
@@ -114,6 +117,9 @@ class Snapshot:
                 since=_time(since) if since is not None else None,
                 failed=streak.get("failed") is True,
             ),
+            detail={str(k): str(v)[:40] for k, v in data.get("detail", {}).items()}
+            if isinstance(data.get("detail", {}), dict)
+            else {},
         )
 
 
@@ -128,6 +134,8 @@ def _time(value: Any) -> datetime:
     stamp = datetime.fromisoformat(value) if isinstance(value, str) else None
     if stamp is None or stamp.tzinfo is None:
         raise ValueError("a time without a zone")
+    if not 2000 <= stamp.astimezone(UTC).year <= 2999:  # shown in any zone later: no overflow
+        raise ValueError(f"a time out of range ({value})")
     return stamp
 
 

