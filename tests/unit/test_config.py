@@ -96,3 +96,24 @@ def test_dry_run_needs_no_url(tmp_path: Path) -> None:
 )
 def test_enabled(raw: str, value: bool) -> None:
     assert enabled({"INPUT_ENABLED": raw}) is value
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"), [("1", 1), ("3600", 3600), (" 3600.0 ", 3600), ("0.5e1", 5)]
+)
+def test_timeout_range_includes_both_ends(tmp_path: Path, raw: str, seconds: float) -> None:
+    assert config_for(tmp_path, timeout_seconds=raw).timeout_seconds == seconds
+
+
+@pytest.mark.parametrize("raw", ["0.99", "3600.01", "3601", "-5", "nan", "inf", "1e400"])
+def test_timeout_outside_the_range_is_refused(tmp_path: Path, raw: str) -> None:
+    with pytest.raises(InputError) as caught:
+        config_for(tmp_path, timeout_seconds=raw)
+    assert str(caught.value) == (
+        f"Input 'timeout-seconds' must be a number of seconds from 1 to 3600, got {raw!r}."
+    )
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\n"])
+def test_empty_timezone_falls_back_to_the_default(tmp_path: Path, raw: str) -> None:
+    assert str(config_for(tmp_path, timezone=raw).timezone) == "America/New_York"
