@@ -166,3 +166,12 @@ def test_fit_cuts_messages_at_a_line_end_with_a_marker() -> None:
     assert all(line.endswith("&amp; more") for line in cut_text.splitlines()[:-1])
     assert fit("short", 3000) == "short"
     assert not fit("&amp;" * 1000, 100).split("\n")[0].endswith("&am")  # no half entity
+
+
+@pytest.mark.parametrize("limit", [37, 100, 3000])
+def test_fit_without_a_line_break_stays_within_the_limit(limit: int) -> None:
+    marker = "\n… (cut to fit Slack's message limit)"
+    for text in ("x" * (limit + 1), "x" * 10 * limit, "x" * limit + "\ntail"):
+        cut_text = fit(text, limit)
+        assert len(cut_text) <= limit
+        assert cut_text == "x" * (limit - len(marker)) + marker  # all the room used, no more
