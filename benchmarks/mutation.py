@@ -91,8 +91,28 @@ def describe(work: Path, name: str, source: Path) -> tuple[str, int, str]:
         old += not line.startswith("+")
     function, cls = orig_function_and_class_names_from_key(name)
     start = def_line(work / source, function, cls)
-    change = f"{' '.join(removed) or '(nothing)'}  →  {' '.join(added) or '(removed)'}"
-    return str(source), start and start + old - 1, change[:160]
+    return str(source), start and start + old - 1, compact(" ".join(removed), " ".join(added))
+
+
+def compact(old: str, new: str, context: int = 30) -> str:
+    """The changed part as [old → new] inside a little of the unchanged line around it."""
+    head = _same(old, new)
+    tail = _same(old[head:][::-1], new[head:][::-1])
+    before = ("…" if head > context else "") + old[max(0, head - context) : head]
+    after = old[len(old) - tail :]
+    after = after[:context] + ("…" if len(after) > context else "")
+    gone, came = old[head : len(old) - tail], new[head : len(new) - tail]
+    return f"{before}[{_short(gone)} → {_short(came)}]{after}"
+
+
+def _short(text: str, size: int = 60) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _same(a: str, b: str) -> int:
+    """Length of the common start of two strings."""
+    pairs = enumerate(zip(a, b, strict=False))
+    return next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
 
 
 def def_line(path: Path, function: str, cls: str | None) -> int:
@@ -150,7 +170,7 @@ def main() -> None:
     print(
         f"mutmut over {PACKAGE}/{args.module + '.py' if args.module else ''}, judged by "
         f'`pytest -m "not docker"`: {len(chosen)} of {len(every)} mutants'
-        + (f" (random sample, seed {args.seed})" if len(chosen) < len(every) else "")
+        + (f" (random sample, seed {args.seed})" if args.max_mutants else "")
     )
     print("\nmodule                       mutants  killed  survived  score")
     for module in sorted({str(every[n]) for n in chosen}):
