@@ -175,3 +175,9 @@ def test_fit_without_a_line_break_stays_within_the_limit(limit: int) -> None:
         cut_text = fit(text, limit)
         assert len(cut_text) <= limit
         assert cut_text == "x" * (limit - len(marker)) + marker  # all the room used, no more
+
+
+def test_fit_keeps_a_message_of_exactly_the_limit() -> None:
+    text = "\n".join(["x" * 99] * 31)[:3000]
+    assert len(text) == 3000
+    assert fit(text, 3000) == text
