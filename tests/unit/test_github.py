@@ -253,3 +253,11 @@ def test_job_link_skips_a_finished_job_on_the_same_runner(api: str) -> None:
     }
     ctx = GitHubContext(**{**CTX.__dict__, "api_url": api})
     assert job_link(ctx, "ghs_token", print) == base + "3"
+
+
+def test_summary_cut_inside_a_character_drops_the_broken_bytes(tmp_path: Path) -> None:
+    run, _ = runner(tmp_path)
+    run.summary("x" + "é" * 600_000)  # the cut falls in the middle of an é's two bytes
+    text = (tmp_path / "summary").read_bytes().decode("utf-8")  # strict: valid UTF-8
+    assert text.startswith("xéé") and "cut to stay under" in text
+    assert len(text.encode()) < 1024 * 1024
