@@ -117,3 +117,24 @@ def test_timeout_outside_the_range_is_refused(tmp_path: Path, raw: str) -> None:
 @pytest.mark.parametrize("raw", ["", "   ", "\n"])
 def test_empty_timezone_falls_back_to_the_default(tmp_path: Path, raw: str) -> None:
     assert str(config_for(tmp_path, timezone=raw).timezone) == "America/New_York"
+
+
+def test_echo_url_with_only_a_user_name_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="must not carry credentials"):
+        config_for(tmp_path, echo_url="https://tok3n@echo.example.com")
+
+
+def test_inputs_missing_from_the_environment_take_their_defaults(tmp_path: Path) -> None:
+    env = {"INPUT_METRICS-FILE": "m.json", "INPUT_ECHO-URL": "https://echo.example.com"}
+    config = load_config({**env, "GITHUB_WORKSPACE": str(tmp_path)})  # e.g. a hand-made run
+    assert (config.report, config.format, config.timeout_seconds) == ("auto", "slack", 180)
+    assert config.recipients == ("#sales-cold-email-replies",) and config.github_token == ""
+
+
+@pytest.mark.parametrize(("raw", "attempt"), [("3", 3), ("x", 1), ("0", 1), ("", 1)])
+def test_run_attempt_and_server_url_from_the_runner(tmp_path: Path, raw: str, attempt: int) -> None:
+    (tmp_path / "files").mkdir()
+    extra = {"GITHUB_RUN_ATTEMPT": raw, "GITHUB_SERVER_URL": "https://ghe.example.com/"}
+    env = runner_env(tmp_path, tmp_path / "files", {"metrics-file": "m.json"}, extra=extra)
+    github = load_config({**env, "INPUT_DRY-RUN": "true"}).github
+    assert (github.run_attempt, github.server_url) == (attempt, "https://ghe.example.com")
