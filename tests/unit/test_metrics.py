@@ -302,3 +302,12 @@ def test_severity_at_each_threshold(tmp_path: Path, gauge: str, value: float, le
     report, section, name = GAUGES[gauge]
     levels, severity = assess(load(write(tmp_path, {section: {name: value}}), report), "success")
     assert (levels[gauge], severity) == (level, level)
+
+
+def test_failed_reasons_are_numbers_after_loading(tmp_path: Path) -> None:
+    data = {"verification_results": {"failed_reasons": {"invalid": "3", "unknown": "x"}}}
+    metrics = load(write(tmp_path, data), "sync")
+    assert metrics.data["verification_results"]["failed_reasons"] == {"invalid": 3, "unknown": None}
+    assert metrics.problems == [
+        'verification_results.failed_reasons.unknown: expected a number, got "x"'
+    ]
