@@ -21,7 +21,7 @@ os.environ.setdefault("ECHO_NOTIFY_BASE_IMAGE", "echo-notify-base:bookworm")
 from tests.e2e.docker import BASE, build, docker
 from tests.helpers import ROOT
 
-TAG = "echo-notify:bench"
+TAG = os.environ.get("ECHO_NOTIFY_TEST_TAG", "echo-notify:test") + "-bench"
 
 
 def size(image: str) -> int:

@@ -3,7 +3,8 @@
     .venv/bin/python -m benchmarks.fuzz [--examples 5000] [--seed 0]
 
 Every example must: exit 0 (dry run), print no traceback and no stray workflow command, and
-leave no unescaped <, > or & from data in the Slack message. Prints the count and the result.
+leave no unescaped <, > or & from data, no invisible or reordering character, no terminal
+escape and no link made of data in the Slack message. Prints the count and the result.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def main() -> None:
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(st.one_of(metrics("sync"), metrics("drain")))
+    @given(st.one_of(metrics("sync"), metrics("drain"), metrics("poll")))
     def run(data: dict[str, object]) -> None:
         nonlocal count
         count += 1

@@ -7,14 +7,33 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InputError
+from .render import TITLE_LIMIT, Fmt
+from .report import THRESHOLDS, JobStatus
+from .text import clean, cut, one_line
 
 TRUE = {"true", "yes", "1"}
 FALSE = {"false", "no", "0"}
-JOB_STATUSES = ("success", "failure", "cancelled")
+ReportInput = Literal["sync", "drain", "poll", "auto"]
+NotifyOn = Literal["always", "problems", "changes"]
+# The defaults of action.yml, for runs outside Actions (a test keeps the two equal).
+DEFAULTS = {
+    "channel": "#sales-cold-email-replies",
+    "report": "auto",
+    "job-status": "success",
+    "timezone": "America/New_York",
+    "format": "slack",
+    "enabled": "true",
+    "dry-run": "false",
+    "fail-on-error": "false",
+    "timeout-seconds": "180",
+    "notify-on": "always",
+    "history": "true",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +45,9 @@ class GitHubContext:
     server_url: str = ""
     api_url: str = ""
     repository: str = ""
+    workflow: str = ""  # the workflow's name, for the no-metrics alert
+    job: str = ""  # the job's key in the workflow (GITHUB_JOB): names the run-to-run snapshot
+    runner_temp: Path | None = None  # where the snapshot is left for the composite to upload
     run_id: str = ""
     run_attempt: int = 1
     runner_name: str = ""
@@ -41,21 +63,25 @@ class Config:
     echo_url: str
     echo_token: str = field(repr=False)
     recipients: tuple[str, ...]
-    report: str  # sync, drain or auto
-    job_status: str
+    report: ReportInput
+    job_status: JobStatus
     title: str
     template: Path | None
     timezone: ZoneInfo
-    format: str  # slack or markdown
+    format: Fmt
     dry_run: bool
     fail_on_error: bool
     timeout_seconds: float
+    notify_on: NotifyOn
+    thresholds: dict[str, tuple[float, float]]
+    history: bool
+    heartbeat_url: str = field(repr=False)  # a dead-man check's URL is a secret of sorts
     github_token: str = field(repr=False)
     github: GitHubContext
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.echo_token, self.github_token) if s)
+        return tuple(s for s in (self.echo_token, self.github_token, self.heartbeat_url) if s)
 
 
 class Inputs:
@@ -64,14 +90,15 @@ class Inputs:
     def __init__(self, env: Mapping[str, str]) -> None:
         self.env = env
 
-    def get(self, name: str, default: str = "") -> str:
-        value = self.env.get("INPUT_" + name.replace(" ", "_").upper(), "").strip()
-        return value or default
+    def raw(self, name: str) -> str:
+        return self.env.get("INPUT_" + name.replace(" ", "_").upper(), "").strip()
 
-    def flag(self, name: str, default: bool) -> bool:
+    def get(self, name: str) -> str:
+        """The input, or its action.yml default when empty (the runner passes '' when unset)."""
+        return self.raw(name) or DEFAULTS.get(name, "")
+
+    def flag(self, name: str) -> bool:
         raw = self.get(name)
-        if not raw:
-            return default
         if raw.lower() in TRUE:
             return True
         if raw.lower() in FALSE:
@@ -81,13 +108,15 @@ class Inputs:
             f"Set `{name}: true` or `{name}: false` in the step's `with:`."
         )
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        raw = self.get(name, default).lower()
-        if raw not in choices:
+    def choice(self, name: str, choices: object) -> Any:
+        """One of the names of a Literal type, case-insensitive."""
+        names = get_args(choices)
+        value = self.get(name).lower()
+        if value not in names:
             raise InputError(
-                f"Input '{name}' must be one of {', '.join(choices)}; got {self.get(name)!r}."
+                f"Input '{name}' must be one of {', '.join(names)}; got {self.raw(name)!r}."
             )
-        return raw
+        return value
 
 
 def github_context(env: Mapping[str, str]) -> GitHubContext:
@@ -104,6 +133,9 @@ def github_context(env: Mapping[str, str]) -> GitHubContext:
         server_url=env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
         api_url=env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
         repository=env.get("GITHUB_REPOSITORY", ""),
+        workflow=one_line(clean(env.get("GITHUB_WORKFLOW", ""))).strip(),
+        job=env.get("GITHUB_JOB", ""),
+        runner_temp=path("RUNNER_TEMP"),
         run_id=env.get("GITHUB_RUN_ID", ""),
         run_attempt=attempt,
         runner_name=env.get("RUNNER_NAME", ""),
@@ -116,13 +148,13 @@ def github_context(env: Mapping[str, str]) -> GitHubContext:
 
 def enabled(env: Mapping[str, str]) -> bool:
     """Read first and alone: `enabled: false` skips everything, even other bad inputs."""
-    return Inputs(env).flag("enabled", True)
+    return Inputs(env).flag("enabled")
 
 
 def load_config(env: Mapping[str, str]) -> Config:
     inputs = Inputs(env)
     github = github_context(env)
-    dry_run = inputs.flag("dry-run", False)
+    dry_run = inputs.flag("dry-run")
 
     metrics = inputs.get("metrics-file")
     if not metrics:
@@ -135,23 +167,28 @@ def load_config(env: Mapping[str, str]) -> Config:
         metrics_file=github.workspace / metrics,
         echo_url=echo_url(inputs.get("echo-url"), dry_run),
         echo_token=inputs.get("echo-token"),
-        recipients=recipients(inputs.get("channel", "#sales-cold-email-replies")),
-        report=inputs.choice("report", "auto", ("sync", "drain", "auto")),
-        job_status=inputs.choice("job-status", "success", JOB_STATUSES),
-        title=inputs.get("title"),
+        recipients=recipients(inputs.get("channel")),
+        report=inputs.choice("report", ReportInput),
+        job_status=inputs.choice("job-status", JobStatus),
+        title=cut(one_line(clean(inputs.get("title"))).strip(), TITLE_LIMIT - 1),
         template=github.workspace / template if template else None,
-        timezone=timezone(inputs.get("timezone", "America/New_York")),
-        format=inputs.choice("format", "slack", ("slack", "markdown")),
+        timezone=timezone(inputs.get("timezone")),
+        format=inputs.choice("format", Fmt),
         dry_run=dry_run,
-        fail_on_error=inputs.flag("fail-on-error", False),
-        timeout_seconds=timeout(inputs.get("timeout-seconds", "180")),
+        fail_on_error=inputs.flag("fail-on-error"),
+        timeout_seconds=timeout(inputs.get("timeout-seconds")),
+        notify_on=inputs.choice("notify-on", NotifyOn),
+        thresholds=thresholds(inputs.get("thresholds")),
+        history=inputs.flag("history"),
+        heartbeat_url=url("heartbeat-url", inputs.get("heartbeat-url")),
         github_token=inputs.get("github-token"),
         github=github,
     )
 
 
 def recipients(raw: str) -> tuple[str, ...]:
-    found = tuple(r.strip() for r in re.split(r"[,\n]", raw) if r.strip())
+    # In order, each once: `#a, #a` must not post twice.
+    found = tuple(dict.fromkeys(r.strip() for r in re.split(r"[,\n]", raw) if r.strip()))
     if not found:
         raise InputError("Input 'channel' names no recipient: give a channel like '#sales'.")
     return found
@@ -189,26 +226,7 @@ def echo_url(raw: str, dry_run: bool) -> str:
             "the Echo API, e.g. `echo-url: ${{ secrets.ECHO_API_BASE_URL }}`. If it comes "
             "from a secret, check that the secret exists in this repository."
         )
-    try:
-        parts = urlsplit(raw)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 -- raises ValueError on a bad port
-    except ValueError:
-        raise InputError("Input 'echo-url' is not a valid URL.") from None
-    if parts.username or parts.password:
-        raise InputError(
-            "Input 'echo-url' must not carry credentials: pass the token as `echo-token` "
-            "instead, so it is masked and sent only as a header."
-        )
-    if parts.scheme == "https" and host:
-        pass
-    elif parts.scheme == "http" and is_loopback(host):
-        pass  # a local Echo (tests, act); nothing leaves the machine
-    else:
-        raise InputError(
-            "Input 'echo-url' must start with https:// (plain http:// is allowed only for "
-            "localhost), so the report and token are not sent in clear text."
-        )
+    parts = urlsplit(url("echo-url", raw))
     if parts.query or parts.fragment:
         raise InputError("Input 'echo-url' must be the API's base URL, without ?query or #.")
     return raw.rstrip("/")
@@ -221,3 +239,62 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+_THRESHOLD = re.compile(r"([a-z]+)\s*:\s*(\d+(?:\.\d+)?)\s*%?\s*/\s*(\d+(?:\.\d+)?)\s*%?")
+
+
+def thresholds(raw: str) -> dict[str, tuple[float, float]]:
+    """`gauge: warning/critical` lines over the defaults of reports.md; each gauge keeps its
+    direction (capacity and invalid share are bad when high, the success rates when low)."""
+    limits = dict(THRESHOLDS)
+    for line in (part.strip() for part in re.split(r"[\n,;]", raw)):
+        if not line:
+            continue
+        match = _THRESHOLD.fullmatch(line.lower())
+        gauge = match.group(1) if match else ""
+        if not match or gauge not in THRESHOLDS:
+            raise InputError(
+                f"Input 'thresholds': cannot read the line {line!r}. Write one gauge per line as "
+                f"`gauge: warning/critical` (percent), gauges: {', '.join(THRESHOLDS)}; "
+                "e.g. `capacity: 75/92`."
+            )
+        warning, critical = float(match.group(2)), float(match.group(3))
+        high_is_bad = THRESHOLDS[gauge][1] > THRESHOLDS[gauge][0]
+        if max(warning, critical) > 100 or (
+            critical <= warning if high_is_bad else critical >= warning
+        ):
+            order = "warning below critical" if high_is_bad else "warning above critical"
+            raise InputError(
+                f"Input 'thresholds': the line {line!r} does not fit the {gauge} gauge: it needs "
+                f"{order}, both from 0 to 100 (the default is "
+                f"{THRESHOLDS[gauge][0]:g}/{THRESHOLDS[gauge][1]:g})."
+            )
+        limits[gauge] = (warning, critical)
+    return limits
+
+
+def url(name: str, raw: str) -> str:
+    """An https URL (plain http only for loopback: nothing leaves the machine), no credentials."""
+    if not raw:
+        return ""
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError:
+        raise InputError(f"Input '{name}' is not a valid URL.") from None
+    if parts.username or parts.password:
+        hint = " pass the token as `echo-token` instead," if name == "echo-url" else ""
+        raise InputError(
+            f"Input '{name}' must not carry credentials:{hint} so they are masked and never "
+            "part of a logged URL."
+        )
+    if not (parts.scheme == "https" and host) and not (
+        parts.scheme == "http" and is_loopback(host)
+    ):
+        raise InputError(
+            f"Input '{name}' must start with https:// (plain http:// is allowed only for "
+            "localhost), so nothing is sent in clear text."
+        )
+    return raw

@@ -24,7 +24,7 @@ import requests
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from .errors import DeliveryError
-from .render import one_line
+from .text import one_line
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 HINTS = {

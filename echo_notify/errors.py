@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
+Outcome = Literal["delivered", "dry-run", "quiet", "failed", "unknown", "skipped"]
+# Why a metrics file gave no report: the no-metrics alert words each one (templates/alert.j2).
+NoMetrics = Literal["missing", "empty", "unreadable", "invalid", "unrecognised"]
+
 
 class ActionError(Exception):
     """Base of every expected failure; ``title`` heads the annotation."""
@@ -16,9 +23,14 @@ class InputError(ActionError):
 
 
 class MetricsError(ActionError):
-    """The metrics file cannot be rendered at all."""
+    """The metrics file cannot be rendered at all; ``reason`` says why in one word."""
 
     title = "Echo Notify: metrics file unreadable"
+
+    def __init__(self, message: str, *, path: Path, reason: NoMetrics = "unreadable") -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
 
 
 class TemplateError(InputError):
@@ -33,7 +45,12 @@ class DeliveryError(ActionError):
     title = "Echo Notify: report not delivered"
 
     def __init__(
-        self, message: str, *, attempts: int, message_id: str = "", outcome: str = "failed"
+        self,
+        message: str,
+        *,
+        attempts: int,
+        message_id: str = "",
+        outcome: Outcome = "failed",
     ) -> None:
         super().__init__(message)
         self.attempts = attempts

@@ -5,12 +5,17 @@ from __future__ import annotations
 import secrets as random_tokens
 import uuid
 from collections.abc import Callable, Iterable
-from typing import TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from .config import GitHubContext
-from .render import one_line
 
+if TYPE_CHECKING:
+    from github import Github
+from .text import clean, cut, one_line, redact
+
+Level = Literal["debug", "notice", "warning", "error"]
 SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects a step summary above 1 MiB
+ANNOTATION_LIMIT = 4000  # characters; the whole text is in the job summary
 
 
 def escape_data(text: str) -> str:
@@ -36,14 +41,10 @@ class Runner:
                 for line in secret.splitlines():
                     self._print(f"::add-mask::{escape_data(line)}")
 
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
-
     def clean(self, text: str) -> str:
-        """Secrets out; the legacy `##[command` form (read anywhere in a line) broken up."""
-        return self.redact(text).replace("##[", "#\u200b#[")
+        """No escapes or invisible characters, secrets out; the legacy `##[command` form (read
+        anywhere in a line) broken up."""
+        return redact(clean(text), self.secrets).replace("##[", "#\u200b#[")
 
     def log(self, message: str) -> None:
         """One line of our own; data inside it cannot start a workflow command."""
@@ -55,8 +56,8 @@ class Runner:
         elif self.ctx.debug:
             self.log(f"debug: {message}")
 
-    def annotate(self, level: str, title: str, message: str) -> None:
-        message, title = self.clean(message), self.clean(title)
+    def annotate(self, level: Level, title: str, message: str) -> None:
+        message, title = cut(self.clean(message), ANNOTATION_LIMIT), self.clean(title)
         if self.ctx.actions:
             self._print(f"::{level} title={escape_property(title)}::{escape_data(message)}")
         else:
@@ -64,7 +65,7 @@ class Runner:
 
     def block(self, title: str, text: str) -> None:
         """Print untrusted multi-line text so the runner reads no command in it."""
-        title, text = self.clean(title), self.redact(text)
+        title, text = self.clean(title), redact(text, self.secrets)
         if not self.ctx.actions:
             self._print(f"--- {title} ---\n{text}\n---")
             return
@@ -82,12 +83,14 @@ class Runner:
         lines = []
         for name, value in outputs.items():
             delimiter = f"ghadelimiter_{uuid.uuid4()}"
-            lines.append(f"{name}<<{delimiter}\n{self.redact(value)}\n{delimiter}\n")
+            # No redaction: outputs carry no secrets by construction, and redacting a short
+            # token would corrupt a value that merely contains it.
+            lines.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
         with self.ctx.output_file.open("a", encoding="utf-8") as handle:
             handle.write("".join(lines))
 
     def summary(self, markdown: str) -> None:
-        markdown = self.redact(markdown)
+        markdown = redact(markdown, self.secrets)
         data = markdown.encode("utf-8")
         if len(data) > SUMMARY_LIMIT - 1024:
             cut = data[: SUMMARY_LIMIT - 1024].decode("utf-8", "ignore")
@@ -102,7 +105,7 @@ class Runner:
         print(line, file=self.out, flush=True)
 
 
-def run_link(ctx: GitHubContext, fallback: object) -> str:
+def run_link(ctx: GitHubContext, fallback: object = None) -> str:
     """The run's page (attempt-aware); the metrics file's link only when there is no run id."""
     if ctx.act:
         return ""  # a local run has no page on github.com
@@ -114,20 +117,29 @@ def run_link(ctx: GitHubContext, fallback: object) -> str:
     return ""
 
 
+def api_client(ctx: GitHubContext, token: str) -> Github | None:
+    """PyGithub for the run's repository; None without a token, or under act (no such run)."""
+    if not token or ctx.act or not ctx.repository:
+        return None
+    from github import Auth, Github  # noqa: PLC0415 -- slow import, needed only here
+
+    return Github(
+        base_url=ctx.api_url,
+        auth=Auth.Token(token),
+        timeout=5,
+        retry=None,
+        seconds_between_requests=None,
+        per_page=10,
+        lazy=True,  # objects fetch themselves when read: only the calls the look-ups need
+    )
+
+
 def job_link(ctx: GitHubContext, token: str, debug: Callable[[str], None]) -> str | None:
     """This job's own page, found through the API; None (and a debug line) on any failure."""
-    if not token or ctx.act or not ctx.run_id or not ctx.repository or not ctx.runner_name:
+    client = api_client(ctx, token)
+    if client is None or not ctx.run_id or not ctx.runner_name:
         return None
     try:
-        from github import Auth, Github  # noqa: PLC0415 -- slow import, needed only here
-
-        client = Github(
-            base_url=ctx.api_url,
-            auth=Auth.Token(token),
-            timeout=5,
-            retry=None,
-            seconds_between_requests=None,
-        )
         path = f"/repos/{ctx.repository}/actions/runs/{ctx.run_id}/attempts/{ctx.run_attempt}/jobs"
         _, data = client.requester.requestJsonAndCheck("GET", path, parameters={"per_page": 100})
         for job in data.get("jobs", []):

@@ -7,33 +7,40 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from functools import partial
+from typing import Any, Literal, TextIO
 
 import requests
 
+from . import history, report
 from . import metrics as metrics_file
-from .config import Config, enabled, github_context, load_config
+from .config import Config, NotifyOn, enabled, github_context, load_config
 from .echo import Echo, Policy
-from .errors import ActionError, DeliveryError, InputError
-from .github import Runner, job_link, run_link
-from .render import Safe, fit, render
+from .errors import ActionError, DeliveryError, InputError, MetricsError, Outcome
+from .github import Runner, api_client, job_link, run_link
+from .history import HistoryError, Snapshot
+from .render import WHOLE, Safe, compose, render
+
+Quiet = Literal["", "ok", "unchanged"]
 
 
 @dataclass
 class Result:
     """What the step reports back, whatever happened."""
 
-    report: str = ""
+    report: str = ""  # sync, drain, poll; unknown for the no-metrics alert
     severity: str = ""
     run_url: str = ""
     message_id: str = ""
     attempts: int = 0
-    outcome: str = "failed"  # delivered | dry-run | failed | unknown
+    outcome: Outcome = "failed"
     error: str = ""
     markdown: str = ""
     problems: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)  # warnings the summary repeats
+    quiet: Quiet = ""  # why `notify-on` kept this run from the channel
 
     def outputs(self) -> dict[str, str]:
         return {
@@ -43,6 +50,7 @@ class Result:
             "severity": self.severity,
             "run-url": self.run_url,
             "attempts": str(self.attempts),
+            "posted": "false" if self.quiet else "true",
         }
 
 
@@ -52,12 +60,44 @@ def action(
     echo: Echo,
     *,
     find_job_link: Callable[[], str | None],
+    recall: Callable[[str], Snapshot | None],
     now: datetime,
     result: Result,
 ) -> None:
     """Fills ``result`` as it goes, so a failure half-way still reports what is known."""
-    data = metrics_file.load(config.metrics_file, config.report, now)
+    result.run_url = run_link(config.github)
+    if result.run_url and not config.github.act:
+        result.run_url = find_job_link() or result.run_url
+    ctx = report.Context(
+        timezone=config.timezone,
+        job_status=config.job_status,
+        now=now,
+        run_url=result.run_url,
+        local_run=config.github.act,
+        thresholds=config.thresholds,
+    )
+    try:
+        data = metrics_file.load(config.metrics_file, config.report, now)
+    except MetricsError as exc:
+        # No report to render is when the pipeline most likely broke: the team still hears.
+        result.report = "unknown"
+        ctx = replace(ctx, previous=recall(config.report))
+        model = report.alert(
+            ctx,
+            report=config.report,
+            workflow=config.github.workflow,
+            path=exc.path,
+            reason=exc.reason,
+        )
+        conclude(config, runner, echo, model, result, alert_for=exc)
+        raise
+    if not result.run_url and not config.github.act:  # outside Actions: the file's own link
+        result.run_url = run_link(config.github, data.data.get("github_run_url"))
+        ctx = replace(ctx, run_url=result.run_url)
     result.report, result.problems = data.report, tuple(data.problems)
+    if data.mismatch:
+        runner.annotate("warning", "Echo Notify: report does not match the file", data.mismatch)
+        result.notes.append(data.mismatch)
     if data.problems:
         shown = "; ".join(data.problems[:10])
         more = f"; and {len(data.problems) - 10} more" if len(data.problems) > 10 else ""
@@ -67,82 +107,181 @@ def action(
             f"{len(data.problems)} field(s) shown as n/a: {shown}{more}. Fix the pipeline step "
             "that writes the file; the rest of the report goes out as usual.",
         )
-    levels, result.severity = metrics_file.assess(data, config.job_status)
-    result.run_url = run_link(config.github, data.data.get("github_run_url"))
-    if result.run_url and not config.github.act:
-        result.run_url = find_job_link() or result.run_url
-    variables = report_variables(config, data, levels, result)
-    title, content = render(f"{data.report}.j2", variables, config.format, config.template)
-    content = fit(content)  # the message only: the job summary has GitHub's larger limit
+    ctx = replace(ctx, previous=recall(data.report))
+    model = report.build(data, ctx)
+    conclude(config, runner, echo, model, result, previous=ctx.previous)
+
+
+def conclude(
+    config: Config,
+    runner: Runner,
+    echo: Echo,
+    model: report.Model,
+    result: Result,
+    *,
+    previous: Snapshot | None = None,
+    alert_for: MetricsError | None = None,
+) -> None:
+    """Post the message unless `notify-on` says it is not worth one, keep this run's snapshot
+    for the next run, and tell the dead-man check that the step did its job."""
+    result.quiet = "" if alert_for else quiet(config.notify_on, model, previous)
+    publish(config, runner, echo, model, result, alert_for=alert_for)
+    if config.history and not config.dry_run and not config.github.act:
+        folder = config.github.runner_temp
+        if folder and model.kind in ("sync", "drain", "poll"):
+            run = config.github
+            history.write(folder, Snapshot.of(model, run.run_id, run.run_attempt))
+    if config.heartbeat_url and result.outcome in ("delivered", "quiet"):
+        heartbeat(config.heartbeat_url, echo.session, runner)
+
+
+def quiet(notify_on: NotifyOn, model: report.Model, previous: Snapshot | None) -> Quiet:
+    """Why this run is not worth a message (insight.md), or '' to post it."""
+    problem = model.severity != "ok"
+    recovered = previous is not None and previous.severity != "ok"
+    if notify_on == "always" or problem or recovered:
+        return ""
+    gauges = set(report.THRESHOLDS)
+    changed = previous is None or {k: v for k, v in model.levels.items() if k in gauges} != {
+        k: v for k, v in previous.levels.items() if k in gauges
+    }
+    if notify_on == "changes" and changed:
+        return ""
+    return "ok" if notify_on == "problems" else "unchanged"
+
+
+def previous_snapshot(config: Config, runner: Runner, kind: str) -> Snapshot | None:
+    """The previous run's snapshot for trends, or None (one notice when the look-up failed)."""
+    ctx = config.github
+    if not config.history or config.dry_run or ctx.act or kind not in ("sync", "drain", "poll"):
+        return None
+    client = api_client(ctx, config.github_token)
+    if client is None or not ctx.run_id:
+        return None  # not in a workflow run, or no token: nothing to look up
+    try:
+        name = history.artifact_name(ctx.job, kind)
+        found = history.lookup(client, ctx.repository, ctx.run_id, name=name, kind=kind)
+    except HistoryError as exc:
+        runner.annotate("notice", "Echo Notify: no trends this run", f"No trends this run: {exc}.")
+        return None
+    if found is None:
+        runner.log("No earlier snapshot of this report in the workflow's last runs: no trends yet")
+    return found
+
+
+def heartbeat(url: str, session: requests.Session, runner: Runner) -> None:
+    """Ping the outside dead-man check; a failed ping is a notice, never a failure."""
+    try:
+        answer = session.get(url, timeout=(5, 10), allow_redirects=False)
+        answer.close()
+        if answer.status_code >= 400:
+            raise requests.HTTPError(f"HTTP {answer.status_code}")
+    except requests.RequestException as exc:
+        runner.annotate(
+            "notice",
+            "Echo Notify: heartbeat not sent",
+            f"The ping to `heartbeat-url` failed ({exc.args[0] if exc.args else type(exc).__name__}"
+            "); the outside check may report this run as missing. Check the URL.",
+        )
+
+
+def publish(
+    config: Config,
+    runner: Runner,
+    echo: Echo,
+    model: report.Model,
+    result: Result,
+    *,
+    alert_for: MetricsError | None = None,
+) -> None:
+    """Render the message (and its Markdown for the summary), print it, deliver it."""
+    result.severity = model.severity
+    user = None if alert_for else config.template  # a custom template gets real reports only
+    template = model.template
+    title, content = compose(template, model.variables, config.format, user, config.secrets)
     result.markdown = (
         content
         if config.format == "markdown"
-        else render(f"{data.report}.j2", variables, "markdown", config.template)[1]
+        else render(template, model.variables, "markdown", user, config.secrets)[1]
     )
     title = config.title or title
     runner.block(f"Report: {title}", content)
     if config.dry_run:
         result.outcome = "dry-run"
         return
-    delivery = echo.deliver(title, content, config.recipients)
+    if result.quiet:
+        result.outcome = "quiet"
+        runner.log(
+            f"Not posted: `notify-on: {config.notify_on}` and this run is not worth a message"
+        )
+        return
+    try:
+        delivery = echo.deliver(title, content, config.recipients)
+    except DeliveryError as exc:
+        if alert_for is None:
+            raise
+        result.attempts, result.message_id, result.outcome = (
+            exc.attempts,
+            exc.message_id,
+            exc.outcome,
+        )
+        alert_for.args = (f"{alert_for} The no-metrics alert was not delivered either: {exc}",)
+        return
     result.message_id, result.attempts = delivery.message_id, delivery.attempts
     result.outcome = "delivered"
     runner.log(f"Delivered to {', '.join(config.recipients)} as Echo message {delivery.message_id}")
 
 
-def report_variables(
-    config: Config,
-    data: metrics_file.Metrics,
-    levels: dict[str, str | None],
-    result: Result,
-) -> dict[str, Any]:
-    """Everything a template can read (documented in the README)."""
-    m = data.data
-    leads = m["leads_processed"] if data.report == "sync" else {}
-    campaigns = [{"key": k, **v} for k, v in leads.items() if k.endswith("_campaign")]
-    added = [c["leads_added"] for c in campaigns]
-    known_classes = metrics_file.NUMBERS["drain"]["drain_classifications"]
-    return {
-        "report": data.report,
-        "m": m,
-        "time": data.timestamp.astimezone(config.timezone),
-        "failed": config.job_status != "success",
-        "job_status": config.job_status,
-        "levels": levels,
-        "severity": result.severity,
-        "errors": data.errors,
-        "campaigns": campaigns,
-        "added": sum(added) if added and None not in added else None,
-        "extra_classes": [k for k in m.get("drain_classifications", {}) if k not in known_classes],
-        "run_url": result.run_url,
-        "local_run": config.github.act,
-    }
-
-
-def finish(config: Config, runner: Runner, result: Result, failure: ActionError | None) -> int:
+def finish(
+    config: Config | None, runner: Runner, result: Result, failure: ActionError | None
+) -> int:
     """The one place that turns a result or an error into outputs, summary and exit code."""
+    fail_on_error = config.fail_on_error if config else False
     exit_code = 0
     if isinstance(failure, DeliveryError):
         result.attempts, result.message_id = failure.attempts, failure.message_id
         result.outcome = failure.outcome
     if failure is not None:
         result.error = str(failure)
-        fatal = isinstance(failure, InputError) or config.fail_on_error
+        fatal = isinstance(failure, InputError) or fail_on_error
         runner.annotate("error" if fatal else "warning", failure.title, str(failure))
         exit_code = 1 if fatal else 0
-    runner.set_outputs(result.outputs())
-    _, summary = render(
-        "summary.j2",
-        {
-            "report_markdown": Safe(result.markdown),
-            "delivery": result,
-            "problems": result.problems,
-            "recipients": config.recipients,
-        },
-        "markdown",
-    )
-    runner.summary(summary)
+    variables: dict[str, Any] = {
+        "report_markdown": Safe(result.markdown),
+        "delivery": result,
+        "problems": result.problems,
+        "recipients": config.recipients if config else (),
+        "notify_on": config.notify_on if config else "always",
+        "limit": WHOLE,  # the whole explanation: only GitHub's 1 MiB limit applies
+    }
+    secrets = config.secrets if config else ()
+
+    def outputs() -> None:
+        runner.set_outputs(result.outputs())
+
+    def summary() -> None:
+        runner.summary(render("summary.j2", variables, "markdown", None, secrets)[1])
+
+    for name, write in (("outputs", outputs), ("job summary", summary)):
+        try:
+            write()
+        except Exception as exc:  # noqa: BLE001 -- the exit path must not end in a traceback
+            cause = exc.strerror if isinstance(exc, OSError) else None
+            sent = (
+                "it was not sent again" if result.outcome == "delivered" else "nothing else changed"
+            )
+            runner.annotate(
+                "error" if fail_on_error else "warning",
+                f"Echo Notify: could not write the {name}",
+                f"Writing the step's {name} failed ({cause or type(exc).__name__}); the report "
+                f"outcome was {result.outcome} and {sent}. Check the runner's disk and the "
+                "GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files.",
+            )
+            exit_code = max(exit_code, 1 if fail_on_error else 0)
     return exit_code
+
+
+NOW = partial(datetime.now, UTC)
 
 
 def main(
@@ -151,43 +290,51 @@ def main(
     *,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] = NOW,
 ) -> int:
     """The process: real clients built here and handed to ``action``; tests may pass a clock."""
     env = os.environ if env is None else env
-    runner = Runner(github_context(env), out or sys.stdout)
-    try:
-        if not enabled(env):
-            runner.annotate("notice", "Echo Notify", "Skipped: `enabled` is false.")
-            return 0
-        config = load_config(env)
-    except InputError as exc:
-        runner.annotate("error", exc.title, str(exc))
-        return 1
-    runner.mask(config.secrets)
-    echo = Echo(
-        config.echo_url,
-        config.echo_token,
-        session=requests.Session(),
-        policy=Policy(deadline=config.timeout_seconds),
-        log=runner.log,
-        clock=clock,
-        sleep=sleep,
-    )
+    runner = Runner(github_context(env), out or utf8(sys.stdout))
     result = Result()
+    config: Config | None = None
     failure: ActionError | None = None
     try:
-        action(
-            config,
-            runner,
-            echo,
-            find_job_link=lambda: job_link(config.github, config.github_token, runner.debug),
-            now=datetime.now(UTC),
-            result=result,
-        )
+        if not enabled(env):
+            result.outcome = "skipped"
+            runner.annotate("notice", "Echo Notify", "Skipped: `enabled` is false.")
+        else:
+            config = load_config(env)
+            runner.mask(config.secrets)
+            echo = Echo(
+                config.echo_url,
+                config.echo_token,
+                session=requests.Session(),
+                policy=Policy(deadline=config.timeout_seconds),
+                log=runner.log,
+                clock=clock,
+                sleep=sleep,
+            )
+            action(
+                config,
+                runner,
+                echo,
+                find_job_link=lambda: job_link(config.github, config.github_token, runner.debug),
+                recall=lambda kind: previous_snapshot(config, runner, kind),
+                now=now(),
+                result=result,
+            )
     except ActionError as exc:
         failure = exc
     except Exception as exc:  # noqa: BLE001 -- a bug must not break the user's pipeline
-        if config.github.debug:  # RUNNER_DEBUG=1
+        if runner.ctx.debug:  # RUNNER_DEBUG=1
             runner.debug("".join(traceback.format_exception(exc)))
         failure = ActionError(f"Unexpected internal error ({type(exc).__name__}); report it.")
     return finish(config, runner, result, failure)
+
+
+def utf8(stream: TextIO) -> TextIO:
+    """The log in UTF-8 whatever the locale (PYTHONIOENCODING=ascii must not stop delivery)."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(encoding="utf-8", errors="replace")
+    return stream

@@ -1,71 +1,140 @@
-"""Load the metrics file, flag bad fields, fill derived values, judge severity."""
+"""Load the metrics file: check every known field, fill what can be derived, keep the rest.
+
+After ``load`` every known field is present: a number (text, flag) or None when it is missing
+or bad, each bad one named in ``problems``. Unknown keys pass through untouched.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .errors import MetricsError
 
-SYNC_KEYS = ("capacity_status", "leads_processed")
-DRAIN_KEYS = ("analysis_summary", "drain_classifications")
-DRAIN_CLASSES = ("completed", "replied", "bounced_hard", "unsubscribed", "stale_active")
+Report = Literal["sync", "drain", "poll"]
+Kind = Literal["number", "signed", "text", "flag"]
+Number = int | float
 
-# The numeric fields each report reads, by section. Every one is present after loading:
-# a number, or None when it is missing or bad. Other keys pass through untouched.
-NUMBERS: dict[str, dict[str, tuple[str, ...]]] = {
+# Top-level keys that tell the reports apart (`report: auto`).
+REPORT_KEYS: dict[Report, tuple[str, ...]] = {
+    "sync": ("capacity_status", "leads_processed"),
+    "drain": ("analysis_summary", "drain_classifications"),
+    "poll": ("verifications_checked", "status_breakdown"),
+}
+DRAIN_CLASSES = ("completed", "replied", "bounced_hard", "unsubscribed", "stale_active")
+POLL_STATUSES = ("valid", "invalid", "pending", "risky", "accept_all")
+
+
+def _fields(kind: Kind, section: str, *names: str) -> dict[str, Kind]:
+    return {f"{section}.{name}" if section else name: kind for name in names}
+
+
+# The known fields of each report, by dotted path (metrics.md).
+FIELDS: dict[Report, dict[str, Kind]] = {
     "sync": {
-        "capacity_status": (
-            "current_inventory",
-            "max_capacity",
-            "utilization_percentage",
-            "estimated_capacity_remaining",
-        ),
-        "leads_processed": ("total_attempted",),
-        "verification_results": (
+        **_fields("number", "capacity_status", "current_inventory", "max_capacity"),
+        **_fields("number", "capacity_status", "utilization_percentage"),
+        # max − current: negative when over capacity, which is real, not bad data.
+        **_fields("signed", "capacity_status", "estimated_capacity_remaining"),
+        **_fields("number", "leads_processed", "total_attempted"),
+        **_fields(
+            "number",
+            "verification_results",
             "total_attempted",
             "verified_successful",
             "verification_failed",
             "credits_used",
             "success_rate_percentage",
         ),
-        "final_inventory": ("instantly_total", "bigquery_eligible"),
-        "performance": ("api_success_rate", "processing_rate_per_minute"),
+        **_fields("text", "verification_results", "failed_disposition"),
+        **_fields("number", "final_inventory", "instantly_total", "bigquery_eligible"),
+        **_fields("number", "performance", "api_success_rate", "processing_rate_per_minute"),
+        **_fields("flag", "async_verification", "triggered"),
+        **_fields("number", "async_verification", "lead_count"),
     },
     "drain": {
-        "analysis_summary": (
+        **_fields(
+            "number",
+            "analysis_summary",
             "total_leads_analyzed",
             "leads_skipped_24hr",
             "leads_eligible_for_drain",
         ),
-        "drain_classifications": (*DRAIN_CLASSES, "total_identified"),
-        "deletion_results": (
+        **_fields("number", "drain_classifications", *DRAIN_CLASSES, "total_identified"),
+        **_fields(
+            "number",
+            "deletion_results",
             "attempted_deletions",
             "successful_deletions",
             "failed_deletions",
             "success_rate_percentage",
         ),
-        "dnc_updates": ("new_unsubscribes", "total_dnc_list"),
-        "inventory_impact": ("leads_removed", "new_inventory_total"),
-        "performance": ("classification_accuracy", "processing_rate_per_minute"),
+        **_fields("number", "dnc_updates", "new_unsubscribes", "total_dnc_list"),
+        **_fields("number", "inventory_impact", "leads_removed", "new_inventory_total"),
+        **_fields("number", "performance", "classification_accuracy", "processing_rate_per_minute"),
+        **_fields(
+            "number",
+            "direct_api_metrics",
+            "api_calls_made",
+            "leads_found",
+            "leads_missing",
+            "api_errors",
+            "api_success_rate",
+        ),
+        **_fields("flag", "circuit_breaker", "activated"),
+        **_fields("text", "circuit_breaker", "reason"),
+        **_fields("number", "circuit_breaker", "leads_not_processed"),
+    },
+    "poll": {
+        **_fields(
+            "number", "", "verifications_checked", "queued_for_deletion", "deletes_processed"
+        ),
+        **_fields("number", "status_breakdown", *POLL_STATUSES),
     },
 }
-TEXTS = {"verification_results": ("failed_disposition",)}
-
-Number = int | float
+# Objects whose entries are all checked: (section, key suffix, the fields of each entry, or
+# None when each entry is itself a count).
+GROUPS: dict[Report, tuple[tuple[str, str, dict[str, Kind] | None], ...]] = {
+    "sync": (
+        ("leads_processed", "_campaign", {"campaign_name": "text", "leads_added": "number"}),
+        ("verification_results.failed_reasons", "", None),
+        (
+            "async_verification",
+            "_verification",
+            {"verification_triggered": "flag", "verification_count": "number"},
+        ),
+    ),
+    "drain": (("drain_classifications", "", None),),
+    "poll": (
+        ("status_breakdown", "", None),
+        ("deletion_breakdown", "", {"name": "text", "count": "number"}),
+    ),
+}
+MAX_DIGITS = 100  # a longer number is nonsense in a metrics file (and slow to parse)
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 @dataclass
 class Metrics:
-    report: str
+    report: Report
     data: dict[str, Any]
     timestamp: datetime
-    errors: list[str]
-    problems: list[str] = field(default_factory=list)
+    errors: list[str]  # the error texts (empty when the file gives only a count)
+    error_count: int | None  # how many errors the run logged; None when unknown
+    problems: list[str] = field(default_factory=list)  # bad fields, each named
+    mismatch: str = ""  # a forced `report` that the file does not look like
+
+
+class Huge:
+    """A number too long to be real, kept as its digits so the warning can show them."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -76,125 +145,192 @@ def read_json(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise MetricsError(
             f"{where} does not exist. Check `metrics-file` and that the pipeline step "
-            "before this one wrote it (it may have failed before writing)."
+            "before this one wrote it (it may have failed before writing).",
+            path=path,
+            reason="missing",
         ) from None
     except IsADirectoryError:
-        raise MetricsError(f"{where} is a directory; `metrics-file` must name a file.") from None
+        raise MetricsError(
+            f"{where} is a directory; `metrics-file` must name a file.", path=path
+        ) from None
     except OSError as exc:
-        raise MetricsError(f"{where} cannot be read: {exc.strerror}.") from None
+        raise MetricsError(f"{where} cannot be read: {exc.strerror}.", path=path) from None
     if not raw.strip():
-        raise MetricsError(f"{where} is empty: the pipeline step wrote no metrics.")
+        raise MetricsError(
+            f"{where} is empty: the pipeline step wrote no metrics.", path=path, reason="empty"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise MetricsError(f"{where} is not UTF-8 text (bad byte at offset {exc.start}).") from None
+        raise MetricsError(
+            f"{where} is not UTF-8 text (bad byte at offset {exc.start}).",
+            path=path,
+            reason="invalid",
+        ) from None
     try:
-        data = json.loads(text, parse_constant=float, parse_int=_int)
+        data = json.loads(text, parse_constant=float, parse_int=_int, parse_float=_float)
     except json.JSONDecodeError as exc:
         raise MetricsError(
-            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+            path=path,
+            reason="invalid",
         ) from None
     except RecursionError:
-        raise MetricsError(f"{where} is nested too deeply to be a metrics file.") from None
+        raise MetricsError(
+            f"{where} is nested too deeply to be a metrics file.", path=path, reason="invalid"
+        ) from None
     if not isinstance(data, dict):
-        raise MetricsError(f"{where} must hold a JSON object ({{...}}), not {_kind(data)}.")
+        raise MetricsError(
+            f"{where} must hold a JSON object ({{...}}), not {_kind(data)}.",
+            path=path,
+            reason="invalid",
+        )
     return data
 
 
-def _int(digits: str) -> Number:
+def _int(digits: str) -> int | Huge:
     # Python refuses to parse more than 4,300 digits; such a count is nonsense anyway.
-    return int(digits) if len(digits) <= 100 else math.inf
+    return int(digits) if len(digits.lstrip("-")) <= MAX_DIGITS else Huge(digits)
 
 
-def detect(data: dict[str, Any], wanted: str) -> str:
-    if wanted != "auto":
+def _float(text: str) -> float | Huge:
+    number = float(text)
+    return number if math.isfinite(number) else Huge(text)
+
+
+def detect(data: dict[str, Any], wanted: str, path: Path) -> Report:
+    """Which report the file is: the forced one, or the one whose keys it has."""
+    if wanted in REPORT_KEYS:
         return wanted
-    sync = any(k in data for k in SYNC_KEYS)
-    drain = any(k in data for k in DRAIN_KEYS)
-    if sync != drain:
-        return "sync" if sync else "drain"
-    found = ", ".join(list(data)[:12]) or "none"
-    why = "both a sync and a drain report" if sync else "neither a sync nor a drain report"
+    found: list[Report] = [r for r, keys in REPORT_KEYS.items() if any(k in data for k in keys)]
+    if len(found) == 1:
+        return found[0]
+    what = " and ".join(found) if found else "none of the sync, drain or poll reports"
     raise MetricsError(
-        f"Cannot tell which report to render: the metrics file looks like {why} "
-        f"(top-level keys: {found}). Sync files have {' or '.join(SYNC_KEYS)}; drain files "
-        f"have {' or '.join(DRAIN_KEYS)}. Set `report: sync` or `report: drain`."
+        f"Cannot tell which report to render from metrics file '{path}': it looks like {what} "
+        f"(top-level keys: {_keys(data)}). "
+        + "; ".join(f"{r} files have {' or '.join(k)}" for r, k in REPORT_KEYS.items())
+        + ". Set `report` to sync, drain or poll.",
+        path=path,
+        reason="unrecognised",
     )
+
+
+def _keys(data: dict[str, Any], limit: int = 20) -> str:
+    keys = [_show(k) for k in list(data)[:limit]]
+    more = f" and {len(data) - limit} more" if len(data) > limit else ""
+    return (", ".join(keys) or "none") + more
 
 
 def load(path: Path, wanted: str = "auto", now: datetime | None = None) -> Metrics:
     data = read_json(path)
-    report = detect(data, wanted)
+    report = detect(data, wanted, path)
+    mismatch = ""
+    if wanted != "auto" and not any(k in data for k in REPORT_KEYS[report]):
+        mismatch = (
+            f"`report: {report}` is set, but metrics file '{path}' has none of the {report} "
+            f"report's keys ({', '.join(REPORT_KEYS[report])}); it has: {_keys(data)}. "
+            "Check `report` and `metrics-file`: every section will read as not reported."
+        )
     problems: list[str] = []
     clean = dict(data)
-    for section, names in NUMBERS[report].items():
-        part = _section(clean, section, problems)
-        for name in names:
-            part[name] = _number(part.get(name), f"{section}.{name}", problems)
-        for name in TEXTS.get(section, ()):
-            part[name] = _text(part.get(name), f"{section}.{name}", problems)
-    clean["duration_seconds"] = _number(data.get("duration_seconds"), "duration_seconds", problems)
-    if report == "sync":
-        _sync(clean, problems)
-    else:
-        _drain(clean, problems)
+    for where, kind in FIELDS[report].items():
+        parent, name = _parent(clean, where, problems)
+        parent[name] = _check(parent.get(name), kind, where, problems)
+    clean["duration_seconds"] = _check(
+        data.get("duration_seconds"), "number", "duration_seconds", problems
+    )
+    for section, suffix, fields in GROUPS[report]:
+        group, _ = _parent(clean, section + ".", problems)
+        for key in [k for k in group if k.endswith(suffix)]:
+            group[key] = _entry(group[key], fields, f"{section}.{key}", problems)
+    DERIVE[report](clean, problems)
+    timestamp = _timestamp(data.get("timestamp"), problems, now)
+    count, texts = _errors(data.get("errors"), problems)
     return Metrics(
         report=report,
         data=clean,
-        timestamp=_timestamp(data.get("timestamp"), problems, now),
-        errors=_errors(data.get("errors"), problems),
+        timestamp=timestamp,
+        errors=texts,
+        error_count=count,
         problems=problems,
+        mismatch=mismatch,
     )
 
 
-def _section(data: dict[str, Any], name: str, problems: list[str]) -> dict[str, Any]:
-    value = data.get(name)
-    if value is not None and not isinstance(value, dict):
-        problems.append(f"{name}: expected an object, got {_show(value)}")
-    part = dict(value) if isinstance(value, dict) else {}
-    data[name] = part
-    return part
+def _parent(data: dict[str, Any], path: str, problems: list[str]) -> tuple[dict[str, Any], str]:
+    """The object holding the field at ``path``; a missing or bad object becomes an empty one."""
+    *sections, name = path.split(".")
+    part = data
+    for depth, section in enumerate(sections):
+        value = part.get(section)
+        if not isinstance(value, dict):
+            if value is not None:
+                where = ".".join(sections[: depth + 1])
+                problems.append(f"{where}: expected an object, got {_show(value)}")
+            part[section] = value = {}
+        part = value
+    return part, name
 
 
-def _number(value: Any, where: str, problems: list[str]) -> Number | None:
+def _entry(value: Any, fields: dict[str, Kind] | None, where: str, problems: list[str]) -> Any:
+    if fields is None:
+        return _check(value, "number", where, problems)
+    if not isinstance(value, dict):
+        problems.append(f"{where}: expected an object, got {_show(value)}")
+        value = {}
+    entry = dict(value)
+    for name, kind in fields.items():
+        entry[name] = _check(entry.get(name), kind, f"{where}.{name}", problems)
+    return entry
+
+
+def _check(value: Any, kind: Kind, where: str, problems: list[str]) -> Any:
     if value is None:
         return None
-    number: Number | None = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str):
-        try:
-            number = float(value) if "_" not in value else None  # float() takes "1_000"
-        except ValueError:
-            number = None
-        if number is not None and number.is_integer() and abs(number) < 2**63:
-            number = int(number)
+    if kind == "text":
+        if isinstance(value, str):
+            return value
+        problems.append(f"{where}: expected text, got {_show(value)}")
+        return None
+    if kind == "flag":
+        if isinstance(value, bool):
+            return value
+        problems.append(f"{where}: expected true or false, got {_show(value)}")
+        return None
+    return _check_number(value, kind, where, problems)
+
+
+def _check_number(value: Any, kind: Kind, where: str, problems: list[str]) -> Number | None:
+    number = _as_number(value)
     if number is None:
         problems.append(f"{where}: expected a number, got {_show(value)}")
     elif not math.isfinite(number):
         problems.append(f"{where}: expected a finite number, got {_show(value)}")
-    elif number < 0:
+    elif number < 0 and kind != "signed":
         problems.append(f"{where}: expected zero or more, got {_show(value)}")
     else:
         return number
     return None
 
 
-def _text(value: Any, where: str, problems: list[str]) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    problems.append(f"{where}: expected text, got {_show(value)}")
-    return None
-
-
-def _ratio(part: Number | None, whole: Number | None) -> float | None:
-    if part is None or not whole:
+def _as_number(value: Any) -> Number | None:
+    if isinstance(value, bool):
         return None
-    return part / whole * 100
+    if isinstance(value, (int, float)):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        return math.nan
+    if not _NUMBER.fullmatch(text) or len(text) > MAX_DIGITS:
+        return None  # ASCII digits only: float() would take "١٢" or "1_000"
+    number = float(text)
+    return int(number) if number.is_integer() and abs(number) < 2**63 else number
 
 
-def _minus(a: Number | None, b: Number | None) -> Number | None:
-    return None if a is None or b is None else a - b
+# -- derived values (metrics.md: "derived when missing") -----------------------------------
 
 
 def _fill(section: dict[str, Any], name: str, value: Number | None) -> None:
@@ -202,67 +338,82 @@ def _fill(section: dict[str, Any], name: str, value: Number | None) -> None:
         section[name] = value
 
 
+def _split(
+    data: dict[str, Any],
+    where: str,
+    counts: tuple[str, str],
+    derived: tuple[str, str | None],
+    problems: list[str],
+) -> None:
+    """``part`` of ``whole``: the rate from the counts when both are known (None when there was
+    nothing to do, or when part exceeds whole: bad data, named), else the stated rate stays;
+    the rest (whole - part) when it is missing."""
+    section = data[where]
+    (part, whole), (rate, rest) = (section[n] for n in counts), derived
+    if part is None or whole is None:
+        return
+    if part > whole:
+        problems.append(
+            f"{where}.{counts[0]}: {_show(part)} is more than {counts[1]} ({_show(whole)})"
+        )
+        section[rate] = None
+        return
+    section[rate] = part / whole * 100 if whole else None
+    if rest:
+        _fill(section, rest, whole - part)
+
+
 def _sync(data: dict[str, Any], problems: list[str]) -> None:
     cap = data["capacity_status"]
-    _fill(cap, "utilization_percentage", _ratio(cap["current_inventory"], cap["max_capacity"]))
-    _fill(
-        cap,
-        "estimated_capacity_remaining",
-        _minus(cap["max_capacity"], cap["current_inventory"]),
+    current, limit = cap["current_inventory"], cap["max_capacity"]
+    if current is not None and limit is not None:
+        cap["utilization_percentage"] = current / limit * 100 if limit else None
+        cap["estimated_capacity_remaining"] = limit - current
+    _split(
+        data,
+        "verification_results",
+        ("verified_successful", "total_attempted"),
+        ("success_rate_percentage", "verification_failed"),
+        problems,
     )
-    ver = data["verification_results"]
-    _fill(ver, "verification_failed", _minus(ver["total_attempted"], ver["verified_successful"]))
-    _fill(
-        ver,
-        "success_rate_percentage",
-        _ratio(ver["verified_successful"], ver["total_attempted"]),
-    )
-    reasons = ver.get("failed_reasons")
-    if reasons is not None:
-        if isinstance(reasons, dict):
-            where = "verification_results.failed_reasons."
-            ver["failed_reasons"] = {k: _number(v, where + k, problems) for k, v in reasons.items()}
-        else:
-            problems.append(
-                f"verification_results.failed_reasons: expected an object, got {_show(reasons)}"
-            )
-            ver["failed_reasons"] = {}
-    _fill(data["final_inventory"], "instantly_total", cap["current_inventory"])
-    leads = data["leads_processed"]
-    for key, campaign in list(leads.items()):
-        if not key.endswith("_campaign"):
-            continue
-        where = f"leads_processed.{key}"
-        if not isinstance(campaign, dict):
-            problems.append(f"{where}: expected an object, got {_show(campaign)}")
-        fields = dict(campaign) if isinstance(campaign, dict) else {}
-        fields["leads_added"] = _number(fields.get("leads_added"), f"{where}.leads_added", problems)
-        fields["campaign_name"] = _text(
-            fields.get("campaign_name"), f"{where}.campaign_name", problems
-        )
-        leads[key] = fields
+    _fill(data["final_inventory"], "instantly_total", current)
 
 
 def _drain(data: dict[str, Any], problems: list[str]) -> None:
     classes = data["drain_classifications"]
-    for key in list(classes):
-        if key not in NUMBERS["drain"]["drain_classifications"]:
-            classes[key] = _number(classes[key], f"drain_classifications.{key}", problems)
     counts = [v for k, v in classes.items() if k != "total_identified"]
     if counts and all(v is not None for v in counts):
         _fill(classes, "total_identified", sum(counts))
-    dele = data["deletion_results"]
-    _fill(
-        dele,
-        "failed_deletions",
-        _minus(dele["attempted_deletions"], dele["successful_deletions"]),
+    _split(
+        data,
+        "deletion_results",
+        ("successful_deletions", "attempted_deletions"),
+        ("success_rate_percentage", "failed_deletions"),
+        problems,
     )
     _fill(
-        dele,
-        "success_rate_percentage",
-        _ratio(dele["successful_deletions"], dele["attempted_deletions"]),
+        data["inventory_impact"], "leads_removed", data["deletion_results"]["successful_deletions"]
     )
-    _fill(data["inventory_impact"], "leads_removed", dele["successful_deletions"])
+    data["direct_api_metrics"]["found_percentage"] = None
+    _split(
+        data,
+        "direct_api_metrics",
+        ("leads_found", "api_calls_made"),
+        ("found_percentage", None),
+        problems,
+    )
+
+
+def _poll(data: dict[str, Any], problems: list[str]) -> None:
+    counts = list(data["status_breakdown"].values())
+    if counts and all(v is not None for v in counts):
+        _fill(data, "verifications_checked", sum(counts))
+
+
+DERIVE = {"sync": _sync, "drain": _drain, "poll": _poll}
+
+
+# -- common fields -------------------------------------------------------------------------
 
 
 def _timestamp(value: Any, problems: list[str], now: datetime | None) -> datetime:
@@ -270,31 +421,47 @@ def _timestamp(value: Any, problems: list[str], now: datetime | None) -> datetim
     if value is None:
         return fallback
     try:
-        stamp = datetime.fromisoformat(str(value).strip()) if isinstance(value, str) else None
+        stamp = datetime.fromisoformat(value.strip()) if isinstance(value, str) else None
     except ValueError:
         stamp = None
     if stamp is None:
         problems.append(f"timestamp: expected an ISO-8601 time, got {_show(value)}; showing now")
         return fallback
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    try:  # shown in any time zone later: keep a day's margin from the ends of the calendar
+        (stamp - timedelta(days=1)).astimezone(UTC) + timedelta(days=2)
+    except OverflowError:
+        problems.append(f"timestamp: too close to the end of the calendar, {_show(value)}")
+        return fallback
+    return stamp
 
 
-def _errors(value: Any, problems: list[str]) -> list[str]:
+def _errors(value: Any, problems: list[str]) -> tuple[int | None, list[str]]:
+    """How many errors, and their texts: a list (of strings, or objects shown as JSON), one
+    string, or a count (the verification poller writes only a count)."""
     if value is None:
-        return []
+        return 0, []
     if isinstance(value, str):
-        return [value]
+        return 1, [value]
     if isinstance(value, list):
-        return [v if isinstance(v, str) else _json(v) for v in value]
-    problems.append(f"errors: expected a list, got {_show(value)}")
-    return []
+        texts = [v if isinstance(v, str) else _json(v) for v in value]
+        return len(texts), texts
+    count = _as_number(value)
+    if count is None or not math.isfinite(count) or count < 0 or count != int(count):
+        problems.append(f"errors: expected a list or a count, got {_show(value)}")
+        return None, []
+    return int(count), []
 
 
 def _json(value: Any) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False, default=_default)
     except (RecursionError, ValueError):
         return f"({_kind(value) if not isinstance(value, dict) else 'an object'} too deep to show)"
+
+
+def _default(value: Any) -> str:
+    return value.digits if isinstance(value, Huge) else str(value)
 
 
 def _kind(value: Any) -> str:
@@ -304,42 +471,12 @@ def _kind(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return _kind(value) if not isinstance(value, dict) else "an object"
+    """A value as a warning quotes it: short, on one line."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Huge):
+        return f"a number of {len(value.digits):,} characters ({value.digits[:12]}…)"
     shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, float) else repr(value)
     return shown if len(shown) <= 40 else shown[:39] + "…"
-
-
-def assess(metrics: Metrics, job_status: str) -> tuple[dict[str, str | None], str]:
-    """Each gauge's level (ok/warning/critical, None when unknown) and the overall severity."""
-    d = metrics.data
-    if metrics.report == "sync":
-        levels = {
-            "capacity": _level(d["capacity_status"]["utilization_percentage"], high=(70, 90)),
-            "verification": _level(
-                d["verification_results"]["success_rate_percentage"], low=(90, 80)
-            ),
-        }
-    else:
-        levels = {
-            "deletion": _level(d["deletion_results"]["success_rate_percentage"], low=(95, 80))
-        }
-    known = set(levels.values())
-    if job_status != "success" or "critical" in known:
-        return levels, "critical"
-    if "warning" in known or metrics.errors:
-        return levels, "warning"
-    return levels, "ok"
-
-
-def _level(
-    value: Number | None,
-    high: tuple[float, float] | None = None,
-    low: tuple[float, float] | None = None,
-) -> str | None:
-    if value is None:
-        return None
-    if high:
-        return "critical" if value >= high[1] else "warning" if value >= high[0] else "ok"
-    assert low
-    return "critical" if value < low[1] else "warning" if value < low[0] else "ok"

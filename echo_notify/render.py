@@ -1,7 +1,8 @@
 """Jinja rendering: one sandboxed environment per format, small pure filters.
 
-Data never decides markup: every ``{{ value }}`` is escaped for the format unless a filter
-of ours produced it (numbers, bold, links). Templates decide all words and layout.
+Data never decides markup: every ``{{ value }}`` is cleaned, redacted, cut and escaped for the
+format unless a filter of ours produced it (numbers, bold, links, code). Templates decide all
+words and layout.
 """
 
 from __future__ import annotations
@@ -11,48 +12,64 @@ import re
 import signal
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
 from .errors import TemplateError
+from .text import clean, cut, one_line, redact
 
+Fmt = Literal["slack", "markdown"]
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# Compiled templates, filled when the image is built (`python -m echo_notify.render`): a run
+# then loads them instead of compiling (~40 ms a format). Absent in a checkout: no cache.
+COMPILED = TEMPLATES.parent / "templates-compiled"
 UNKNOWN = "n/a"
-VALUE_LIMIT = 200  # characters of one data value, cut before escaping
+# How much of each list and value a message shows; the compact set when it would not fit.
+LIMITS = {"rows": 10, "errors": 3, "text": 200, "error_text": 100}
+COMPACT = {"rows": 3, "errors": 1, "text": 60, "error_text": 60}
+WHOLE = {**LIMITS, "text": 1_000_000}  # the job summary: GitHub's 1 MiB is the only limit
 MESSAGE_LIMIT = 3000  # Slack: a text section holds 3,000 characters; `text` is best under 4,000
+TITLE_LIMIT = 150
 OUTPUT_LIMIT = 1_000_000  # a template that renders more than this is stopped
 TIME_LIMIT = 10.0  # seconds a template may take
 CUT_MARKER = "… (cut to fit Slack's message limit)"
+# The secrets of this run, for redaction inside `finalize`; never a template variable.
+SECRETS: ContextVar[tuple[str, ...]] = ContextVar("secrets", default=())
 
 
 class Safe(str):
     """Text our filters built for the target format; never escaped again."""
 
 
-def one_line(text: str) -> str:
-    """Data is inline: a newline in a value must not start a heading, list or table row."""
-    return re.sub(r"[\r\n\t\v\f\u2028\u2029]+", " ", text)
+def shown(value: Any, length: int) -> str:
+    """Data as any format shows it: cleaned, redacted before it is cut, on one line."""
+    return cut(one_line(redact(clean(str(value)), SECRETS.get())), length)
 
 
-ZWSP = "\u200b"  # zero-width space: invisible, but ends a markup run
+ZWSP = "\u200b"  # zero-width space: invisible, but ends a markup run or a link
 _SLACK_STYLE = re.compile(r"([*_~`])")
+# Where Slack would make a link of data: a scheme, a domain's dot, an address's @.
+_SLACK_LINKS = re.compile(r"(?<=:)(?=//)|(?<=[A-Za-z0-9-])(?=\.[A-Za-z])|(?<=\w)(?=@\w)")
 
 
 def escape_slack(text: str) -> str:
-    """Slack's three control characters as entities; style characters fenced off.
+    """Slack's three control characters as entities; style characters and links fenced off.
 
     https://api.slack.com/reference/surfaces/formatting#escaping. Slack has no escape for
-    *_~`, so a zero-width space on both sides stops them from opening or closing a style.
+    *_~` or for a bare URL, so a zero-width space stops each from opening a style or a link.
     """
-    return _SLACK_STYLE.sub(ZWSP + r"\1" + ZWSP, slack_entities(text))
+    fenced = _SLACK_STYLE.sub(ZWSP + r"\1" + ZWSP, slack_entities(text))
+    return _SLACK_LINKS.sub(ZWSP, fenced)
 
 
 def slack_entities(text: str) -> str:
@@ -60,11 +77,12 @@ def slack_entities(text: str) -> str:
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#])")
-_MD_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)", re.IGNORECASE)
+# GitHub's extended autolinks: https://…, www.…, and e-mail addresses.
+_MD_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=\w)(?=@\w)", re.IGNORECASE)
 
 
 def escape_markdown(text: str) -> str:
-    """Backslash-escape markup; break GitHub's bare-URL autolinks (https://…, www.…)."""
+    """Backslash-escape markup; break GitHub's bare-URL and e-mail autolinks."""
     return _MD_AUTOLINK.sub(ZWSP, _MD_SPECIAL.sub(r"\\\1", one_line(text)))
 
 
@@ -88,8 +106,14 @@ def decimal(value: Any) -> Safe:
 
 
 def percent(value: Any) -> Safe:
+    """One decimal; never rounded onto 0.0% or 100.0% unless it is exactly that."""
     n = _num(value)
-    return Safe(UNKNOWN if n is None else f"{n:,.1f}%")
+    if n is None:
+        return Safe(UNKNOWN)
+    shown = round(n, 1)
+    if shown in (0, 100) and n != shown:
+        shown += 0.1 if n > shown else -0.1
+    return Safe(f"{shown:,.1f}%")
 
 
 def money(value: Any) -> Safe:
@@ -109,15 +133,36 @@ def duration(value: Any) -> Safe:
     return Safe(f"{seconds // 3600}h {seconds % 3600 // 60}m")
 
 
-def clock(moment: datetime) -> Safe:
-    """2:30 PM EST: 12-hour clock, no leading zero, the zone's abbreviation on that date."""
-    return Safe(f"{moment:%I:%M %p %Z}".lstrip("0"))
+def clock(moment: datetime, date: str = "", zone: bool = True) -> Safe:
+    """2:30 PM EST: 12-hour clock, no leading zero, the zone's abbreviation on that date;
+    with ``date="day"`` Mar 9, 2:30 PM EST; with ``date="year"`` Mar 9, 2025, 2:30 PM EST;
+    without the zone where the headline already gave it."""
+    time = f"{moment:%I:%M %p %Z}".lstrip("0") if zone else f"{moment:%I:%M %p}".lstrip("0")
+    if date == "year":
+        return Safe(f"{moment:%b} {moment.day}, {moment.year}, {time}")
+    if date == "day":
+        return Safe(f"{moment:%b} {moment.day}, {time}")
+    return Safe(time)
 
 
-def cut(value: Any, length: int = 100) -> str:
-    """Cut raw text before it is escaped, so an escape is never split; … only when cut."""
-    text = str(value)
-    return text if len(text) <= length else text[:length] + "…"
+def ordinal(value: Any) -> Safe:
+    """1st, 2nd, 3rd, 4th, 11th, 21st."""
+    n = _num(value)
+    if n is None or not float(n).is_integer():
+        return Safe(UNKNOWN)
+    n = int(n)
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return Safe(f"{n:,}{suffix}")
+
+
+def mark(level: Any, ok: str = "✅") -> Safe:
+    """A gauge's level as the mark before its section: ``ok`` for ok or unknown."""
+    return Safe({"warning": "⚠️", "critical": "🚨"}.get(str(level), ok))
+
+
+def light(level: Any) -> Safe:
+    """A gauge's level as a traffic light; white when unknown."""
+    return Safe({"ok": "🟢", "warning": "🟡", "critical": "🔴"}.get(str(level), "⚪"))
 
 
 def known(value: Any) -> bool:
@@ -138,19 +183,31 @@ def known(value: Any) -> bool:
 
 
 class Format:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: Fmt) -> None:
         self.name = name
         self.escape = escape_slack if name == "slack" else escape_markdown
 
-    def text(self, value: Any) -> str:
-        """Jinja's ``finalize``: unknown shows as n/a, data is escaped, our markup is kept."""
+    @jinja2.pass_context
+    def finalize(self, context: Context, value: Any) -> str:
+        """Every ``{{ value }}``: unknown shows as n/a, data is made safe, our markup kept."""
+        return self.text(value, context.get("limit", LIMITS)["text"])
+
+    def text(self, value: Any, length: int = LIMITS["text"]) -> str:
         if value is None:
             return UNKNOWN
-        return value if isinstance(value, Safe) else self.escape(cut(value, VALUE_LIMIT))
+        if isinstance(value, (Safe, Markup)):
+            return str(value)
+        return self.escape(shown(value, length))
 
     def bold(self, value: Any) -> Safe:
         inner = self.text(value)
         return Safe(f"*{inner}*" if self.name == "slack" else f"**{inner}**")
+
+    def code(self, value: Any, length: int = LIMITS["error_text"]) -> Safe:
+        """Inline code: the text exactly as written (nothing invisible inserted), so an
+        identifier stays copyable; backticks inside become quotes."""
+        text = shown(value, length).replace("`", "'").strip() or " "
+        return Safe(f"`{slack_entities(text) if self.name == 'slack' else text}`")
 
     def link(self, url: Any, label: Any) -> Safe:
         if not url:
@@ -159,6 +216,11 @@ class Format:
             return Safe(f"<{slack_entities(str(url)).replace('|', '%7C')}|{self.text(label)}>")
         target = str(url).replace(" ", "%20").replace("(", "%28").replace(")", "%29")
         return Safe(f"[{self.text(label)}](<{one_line(target).replace('>', '%3E')}>)")
+
+    def plural(self, value: Any, singular: str, plural: str = "") -> Safe:
+        """1 lead, 2 leads, n/a leads: the count and the word that agrees with it."""
+        word = singular if _num(value) == 1 else plural or singular + "s"
+        return Safe(f"{count(value)} {self.text(word)}")
 
 
 class Sandbox(ImmutableSandboxedEnvironment):
@@ -182,17 +244,18 @@ def _number_size(value: Any) -> float:
 
 
 @functools.lru_cache(maxsize=8)  # compiling the templates is most of a run's time
-def environment(fmt: str, user_dir: Path | None = None) -> jinja2.Environment:
+def environment(fmt: Fmt, user_dir: Path | None = None) -> jinja2.Environment:
     form = Format(fmt)
     search = [str(user_dir)] if user_dir else []
     env = Sandbox(
         loader=jinja2.FileSystemLoader([*search, str(TEMPLATES)]),
         undefined=jinja2.StrictUndefined,
-        finalize=form.text,
+        finalize=form.finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
         autoescape=False,  # Jinja's autoescape is HTML-only; `finalize` escapes per format.
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(COMPILED)) if COMPILED.is_dir() else None,
     )
     filters: dict[str, Callable[..., Any]] = {
         "count": count,
@@ -201,9 +264,14 @@ def environment(fmt: str, user_dir: Path | None = None) -> jinja2.Environment:
         "money": money,
         "duration": duration,
         "clock": clock,
-        "cut": cut,
+        "mark": mark,
+        "ordinal": ordinal,
+        "light": light,
+        "cut": lambda value, length=100: cut(str(value), length),
         "bold": form.bold,
+        "code": form.code,
         "link": form.link,
+        "plural": form.plural,
     }
     env.filters.update(filters)
     env.tests["known"] = known
@@ -211,17 +279,45 @@ def environment(fmt: str, user_dir: Path | None = None) -> jinja2.Environment:
     return env
 
 
-def render(
-    name: str, variables: dict[str, Any], fmt: str, user_template: Path | None = None
+def compose(
+    name: str,
+    variables: dict[str, Any],
+    fmt: Fmt,
+    user_template: Path | None = None,
+    secrets: Iterable[str] = (),
 ) -> tuple[str, str]:
-    """Render a report template; returns its ``title`` (a top-level ``{% set %}``) and body."""
+    """The message: title and body, within Slack's limits.
+
+    Too long, it is rendered again with shorter lists and values; then, as a last resort,
+    cut in the middle, keeping the headline and the last line (the link).
+    """
+    title, body = render(name, variables, fmt, user_template, secrets)
+    if len(body) > MESSAGE_LIMIT:
+        title, body = render(name, {**variables, "limit": COMPACT}, fmt, user_template, secrets)
+    if not title and user_template:  # a custom template without a title: the built-in one's
+        title = render(name, variables, fmt, None, secrets)[0]
+    return title, fit(body)
+
+
+def render(
+    name: str,
+    variables: dict[str, Any],
+    fmt: Fmt,
+    user_template: Path | None = None,
+    secrets: Iterable[str] = (),
+) -> tuple[str, str]:
+    """Render a template; returns its ``title`` (a top-level ``{% set %}``) and body."""
     env = environment(fmt, user_template.parent if user_template else None)
     path = user_template or TEMPLATES / name
+    token = SECRETS.set(tuple(secrets))
     try:
+        if user_template and user_template.is_dir():
+            raise TemplateError(f"Template '{path}' is a directory: `template` must name a file.")
         template = env.get_template(user_template.name if user_template else name)
-        context = template.new_context(variables)
+        context = template.new_context({"limit": LIMITS, **variables})
         with time_limit(TIME_LIMIT):
             body = _bounded(env, template.root_render_func(context))
+        title = shown(context.get_exported().get("title", ""), TITLE_LIMIT - 1).strip()
     except jinja2.TemplateNotFound:
         raise TemplateError(
             f"Template '{path}' does not exist: check the `template` input "
@@ -231,9 +327,12 @@ def render(
         raise TemplateError(
             f"Template '{exc.filename or path}', line {exc.lineno}: {exc.message}"
         ) from None
+    except TemplateError:
+        raise
     except Exception as exc:  # noqa: BLE001 -- any failure inside a user template is the template's
         raise TemplateError(f"Template '{path}'{_line(exc, path)}: {exc}") from None
-    title = cut(one_line(str(context.get_exported().get("title", ""))).strip(), VALUE_LIMIT)
+    finally:
+        SECRETS.reset(token)
     body = "\n".join(line.rstrip() for line in body.strip().splitlines())
     if fmt == "markdown":
         body = "\n".join(line + "  " if line else line for line in body.splitlines())
@@ -279,15 +378,31 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    """Cut a message at a line end to stay under Slack's limit, with a visible marker."""
+    """Cut a message in the middle, at line ends, to stay under ``limit`` characters, with a
+    visible marker; the first and the last line (the headline, the link) are kept."""
     if len(text) <= limit:
         return text
-    room = limit - len(CUT_MARKER) - 1
+    lines = text.split("\n")
+    last = lines[-1] if len(lines) > 1 and len(lines[-1]) < limit // 4 else ""
+    room = limit - len(CUT_MARKER) - len(last) - 2
     head = text[:room]
     head = head[: head.rfind("\n")] if "\n" in head else re.sub(r"&[a-z]*$", "", head)
-    return f"{head}\n{CUT_MARKER}"
+    return "\n".join(part for part in (head, CUT_MARKER, last) if part)
 
 
 def _line(exc: BaseException, path: Path) -> str:
     lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
     return f", line {lines[-1]}" if lines else ""
+
+
+def compile_templates() -> None:
+    """Fill the compiled-template cache (the Dockerfile runs this once)."""
+    COMPILED.mkdir(exist_ok=True)
+    for fmt in ("slack", "markdown"):
+        env = environment(fmt)
+        for path in TEMPLATES.glob("*.j2"):
+            env.get_template(path.name)
+
+
+if __name__ == "__main__":
+    compile_templates()

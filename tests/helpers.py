@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from socketserver import BaseServer
@@ -28,6 +29,15 @@ import yaml
 from echo_notify.echo_server import EchoServer, Handler, Store
 
 S = TypeVar("S", bound=BaseServer)
+# A wall clock for runs of the examples: 4:05 PM EST on the day of sync.json and drain.json,
+# so their times show without a date and without a "these metrics are old" line.
+EXAMPLE_DAY = datetime(2026, 1, 15, 21, 5, tzinfo=UTC)
+
+
+def example_day() -> datetime:
+    return EXAMPLE_DAY
+
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "metrics"
 GOLDEN = ROOT / "tests" / "golden"

@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from echo_notify.metrics import NUMBERS
+from echo_notify.metrics import FIELDS, GROUPS, REPORT_KEYS
 
 HOSTILE = st.sampled_from(
     [
@@ -37,6 +37,17 @@ HOSTILE = st.sampled_from(
         "\x00",
         "é",
         "🚨",
+        "\u202e56\u202c",  # a right-to-left override: "65" would read "56"
+        "\u2066",
+        "\u200b",
+        "\ufeff",
+        "\x1b[31mred\x1b[0m",
+        "\x1b]8;;https://evil.example\x07link\x1b]8;;\x07",
+        "https://evil.example/x",
+        "www.evil.example",
+        "paypa1.com",
+        "lead@acme.com",
+        "@channel",
         "1342",
         "-5",
         "NaN",
@@ -65,7 +76,16 @@ def section(fields: tuple[str, ...]) -> st.SearchStrategy[Any]:
 
 
 def metrics(report: str) -> st.SearchStrategy[dict[str, Any]]:
-    sections = {name: section(fields) for name, fields in NUMBERS[report].items()}
+    sections: dict[str, list[str]] = {}
+    for path in FIELDS[report]:  # type: ignore[index]
+        head, _, name = path.partition(".")
+        sections.setdefault(head, []).extend([name] if name else [])
+    for path, suffix, _ in GROUPS[report]:  # type: ignore[index]
+        head, _, name = path.partition(".")
+        sections.setdefault(head, []).extend([name] if name else [f"x{suffix}", f"y{suffix}"])
+    strategies = {
+        head: section(tuple(names)) if names else JSON for head, names in sections.items()
+    }
     common = {
         "timestamp": st.one_of(TEXT, st.datetimes().map(lambda d: d.isoformat()), JSON),
         "duration_seconds": JSON,
@@ -76,7 +96,7 @@ def metrics(report: str) -> st.SearchStrategy[dict[str, Any]]:
         campaign = st.fixed_dictionaries(
             {}, optional={"campaign_name": TEXT, "leads_added": JSON, "campaign_id": JSON}
         )
-        sections["leads_processed"] = st.one_of(
+        strategies["leads_processed"] = st.one_of(
             st.dictionaries(
                 st.sampled_from(
                     ["smb_campaign", "midsize_campaign", "x_campaign", "total_attempted"]
@@ -85,5 +105,5 @@ def metrics(report: str) -> st.SearchStrategy[dict[str, Any]]:
             ),
             JSON,
         )
-    first = next(iter(sections))  # at least one key that tells the report apart
-    return st.fixed_dictionaries({first: sections.pop(first)}, optional={**sections, **common})
+    first = REPORT_KEYS[report][0]  # type: ignore[index]  # one key that tells the report apart
+    return st.fixed_dictionaries({first: strategies.pop(first)}, optional={**strategies, **common})

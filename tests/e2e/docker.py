@@ -116,6 +116,16 @@ def download_wheels(dest: Path) -> None:
         pytest.fail(f"pip download of the image's wheels failed:\n{done.stderr[-3000:]}")
 
 
+def digest(context: Path) -> str:
+    """The source digest the release workflow labels the image with."""
+    return subprocess.run(
+        ["bash", str(ROOT / "resolve-image.sh"), "digest", str(context)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def build(tag: str = TAG, context: Path = ROOT, no_cache: bool = False) -> float:
     """Build offline; returns the seconds `docker build` itself took."""
     wheels = ROOT / "build" / "wheels"
@@ -130,6 +140,8 @@ def build(tag: str = TAG, context: Path = ROOT, no_cache: bool = False) -> float
             *(["--no-cache"] if no_cache else []),
             "--build-arg",
             f"BASE_IMAGE={BASE}",
+            "--build-arg",
+            f"SOURCE_DIGEST={digest(context)}",
             "--build-arg",
             "PIP_NO_INDEX=1",
             "--build-arg",

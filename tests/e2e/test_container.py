@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.composite import image_files, source_digest
 from tests.e2e.docker import TAG, build, docker, require_engine, run_as_act, run_as_runner
 from tests.helpers import EXAMPLES, Fault, ScriptedEcho, golden_message
 
@@ -23,8 +26,17 @@ def image() -> str:
 
 
 def workspace_with_examples(tmp_path: Path) -> Path:
+    """The examples, with sync.json written just now (the container reads the real clock)."""
     shutil.copytree(EXAMPLES, tmp_path / "workspace")
+    sync = tmp_path / "workspace" / "sync.json"
+    data = json.loads(sync.read_text())
+    data["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
+    sync.write_text(json.dumps(data))
     return tmp_path
+
+
+def after_headline(content: str) -> str:
+    return content.split("\n", 1)[1]
 
 
 def test_sync_report_delivered_from_the_container(
@@ -41,8 +53,11 @@ def test_sync_report_delivered_from_the_container(
     assert outputs["report"] == "sync" and outputs["attempts"] == "2"
     assert outputs["run-url"] == "https://github.com/acme/cold-email/actions/runs/123456"
     sent = json.loads(echo.store.requests[0]["body"])
-    assert sent["title"] == "Cold Email Sync Complete - 2:30 PM EST"  # time zone data present
-    assert sent["content"] + "\n" == golden_message("sync.slack.txt")
+    # Time zone data present: the title carries New York's abbreviation for today.
+    assert re.fullmatch(r"Cold Email Sync Complete - \d{1,2}:\d\d [AP]M E[SD]T", sent["title"])
+    assert after_headline(sent["content"] + "\n") == after_headline(
+        golden_message("sync.slack.txt")
+    )
     assert echo.store.requests[0]["headers"]["authorization"] == f"Bearer {TOKEN}"
     assert "**Cold Email Sync Complete**" in summary and "✅ **Delivered**" in summary
     assert "Traceback" not in log
@@ -128,3 +143,39 @@ def test_image_holds_only_what_it_needs(image: str) -> None:
     assert config["Entrypoint"] == ["/venv/bin/python", "/app/entrypoint.py"]
     assert config.get("User", "") in ("", "root")
     assert {"PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1"} <= set(config["Env"])
+
+
+def test_the_image_holds_the_action_files_its_digest_covers(image: str) -> None:
+    # The source digest covers exactly what the image runs; the development Echo stays out.
+    listing = docker(
+        "run", "--rm", "--entrypoint", "/bin/sh", image, "-c",
+        "cd /app && find . -type f ! -name '*.pyc' | sort",
+    ).stdout.split()  # fmt: skip
+    held = sorted(name.removeprefix("./") for name in listing)
+    assert held == [n for n in image_files() if n not in ("Dockerfile", "requirements.txt")]
+    assert "echo_notify/echo_server.py" not in held
+    labels = json.loads(docker("image", "inspect", image).stdout)[0]["Config"]["Labels"]
+    assert labels["dev.echo-notify.source-digest"] == source_digest()
+    assert {"org.opencontainers.image.source", "org.opencontainers.image.version",
+            "org.opencontainers.image.revision"} <= set(labels)  # fmt: skip
+
+
+def test_no_python_file_is_compiled_when_the_container_starts(image: str, tmp_path: Path) -> None:
+    # Bytecode is compiled at build time. With writing allowed for this run, any module Python
+    # had to compile from source (ours, a dependency or the standard library) would leave a
+    # new .pyc behind.
+    tmp = workspace_with_examples(tmp_path)
+    probe = (
+        "import pathlib, subprocess, sys, time; start = time.time() - 1; "
+        "done = subprocess.run([sys.executable, '/app/entrypoint.py']); "
+        "new = [str(p) for p in pathlib.Path('/').glob('**/*.pyc') "
+        "if '/proc/' not in str(p) and p.stat().st_mtime > start]; "
+        "print(done.returncode, new)"
+    )
+    done = docker(
+        "run", "--rm", "--network", "host", "-v", f"{tmp / 'workspace'}:/github/workspace",
+        "--workdir", "/github/workspace", "-e", "PYTHONDONTWRITEBYTECODE=",
+        "-e", "INPUT_METRICS-FILE=sync.json", "-e", "INPUT_DRY-RUN=true",
+        "--entrypoint", "/venv/bin/python", image, "-c", probe,
+    )  # fmt: skip
+    assert done.stdout.splitlines()[-1] == "0 []", done.stdout[-2000:]

@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from echo_notify.main import main
-from tests.helpers import Fault, ScriptedEcho, parse_outputs, runner_env, stray_commands
+from tests.helpers import (
+    Fault,
+    ScriptedEcho,
+    example_day,
+    parse_outputs,
+    runner_env,
+    stray_commands,
+)
 from tests.unit.test_echo import FakeClock
 
 
@@ -138,7 +145,7 @@ def test_delivery_scenarios(s: Scenario, echo: ScriptedEcho, workspace: Path, fi
         {"metrics-file": "sync.json", "echo-url": echo.url, "timeout-seconds": "60"},
     )
     out = io.StringIO()
-    code = main(env, out, clock=clock, sleep=clock.sleep)
+    code = main(env, out, clock=clock, sleep=clock.sleep, now=example_day)
     log = out.getvalue()
     outputs = parse_outputs((files / "set_output").read_text())
     assert code == 0  # fail-on-error is false: the pipeline is never broken
@@ -175,7 +182,7 @@ def test_deadline_failure_fails_the_step_when_asked(
         },
     )
     out = io.StringIO()
-    assert main(env, out, clock=clock, sleep=clock.sleep) == 1
+    assert main(env, out, clock=clock, sleep=clock.sleep, now=example_day) == 1
     assert (
         "::error title=Echo Notify%3A report not delivered::Echo did not take the report "
         "within the 30s deadline" in out.getvalue()
@@ -198,7 +205,7 @@ def test_a_bug_never_breaks_the_pipeline(
         extra={"RUNNER_DEBUG": debug},
     )
     out = io.StringIO()
-    assert main(env, out, sleep=broken_sleep) == 0
+    assert main(env, out, sleep=broken_sleep, now=example_day) == 0
     log = out.getvalue()
     assert "::warning title=Echo Notify failed::Unexpected internal error (RuntimeError)" in log
     assert ("::debug::Traceback" in log) is shown

@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 
 from echo_notify.main import main
-from tests.helpers import Fault, ScriptedEcho, parse_outputs, runner_env, stray_commands
+from tests.helpers import (
+    Fault,
+    ScriptedEcho,
+    example_day,
+    parse_outputs,
+    runner_env,
+    stray_commands,
+)
 
 TOKEN = "tok-Hostile-9f8e7d"
 SYNC = {"capacity_status": {"current_inventory": 10, "max_capacity": 100}}
@@ -27,7 +34,7 @@ class Case:
     content: bytes | str | dict[str, object] | Callable[[Path], None] | None
     exit: int
     annotation: str  # a fragment of the one annotation expected ('' when none)
-    delivered: bool
+    delivered: bool  # a message reached the channel (for a metrics failure: the alert)
     inputs: dict[str, str] = field(default_factory=dict)
     echo: list[Fault] = field(default_factory=list)
 
@@ -43,16 +50,16 @@ CASES = [
         0,
         "::warning title=Echo Notify%3A metrics file unreadable::"
         "Metrics file '{path}' does not exist",
-        False,
+        True,
     ),
-    Case("empty file", "", 0, "is empty", False),
-    Case("directory", lambda p: p.mkdir(), 0, "is a directory", False),
+    Case("empty file", "", 0, "is empty", True),
+    Case("directory", lambda p: p.mkdir(), 0, "is a directory", True),
     Case(
         "unreadable path",
         "x",
         0,
         "cannot be read: File name too long",
-        False,
+        True,
         inputs={"metrics-file": "m" * 300 + ".json"},
     ),
     Case(
@@ -60,23 +67,23 @@ CASES = [
         b'{"capacity_status": "\xff"}',
         0,
         "is not UTF-8 text (bad byte at offset 21)",
-        False,
+        True,
     ),
     Case(
         "invalid JSON",
         '{\n  "capacity_status": {,\n}',
         0,
         "is not valid JSON: Expecting property name enclosed in double quotes at line 2, column 23",
-        False,
+        True,
     ),
-    Case("a list", "[1, 2]", 0, "must hold a JSON object ({...}), not a list", False),
-    Case("10,000 levels deep", deep(10_000), 0, "is nested too deeply", False),
+    Case("a list", "[1, 2]", 0, "must hold a JSON object ({...}), not a list", True),
+    Case("10,000 levels deep", deep(10_000), 0, "is nested too deeply", True),
     Case(
         "fail-on-error makes it fatal",
         "",
         1,
         "::error title=Echo Notify%3A metrics file",
-        False,
+        True,
         inputs={"fail-on-error": "true"},
     ),
     Case(
@@ -104,7 +111,8 @@ CASES = [
         "huge integer",
         '{"capacity_status": {"current_inventory": ' + "7" * 5000 + "}}",
         0,
-        "capacity_status.current_inventory: expected a finite number, got inf",
+        "capacity_status.current_inventory: expected a number, got a number of 5,000 "
+        "characters (777777777777…)",
         True,
     ),
     Case(
@@ -142,7 +150,7 @@ CASES = [
         "",
         True,
     ),
-    Case("ambiguous report", {"foo": 1}, 0, "Cannot tell which report to render", False),
+    Case("ambiguous report", {"foo": 1}, 0, "Cannot tell which report to render", True),
     Case(
         "Echo answers with commands",
         SYNC,
@@ -193,6 +201,19 @@ CASES = [
     ),
 ]
 
+NO_REPORT = {  # nothing to render: the short no-metrics alert goes out instead
+    "missing file",
+    "empty file",
+    "directory",
+    "unreadable path",
+    "not UTF-8",
+    "invalid JSON",
+    "a list",
+    "10,000 levels deep",
+    "fail-on-error makes it fatal",
+    "ambiguous report",
+}
+
 TEMPLATES = {
     "loop.j2": "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
     "big.j2": "{% for a in range(100000) %}{{ 'x' * 100 }}{% endfor %}",
@@ -225,7 +246,7 @@ def test_hostile_input(
         {"metrics-file": path.name, "echo-url": echo.url, "echo-token": TOKEN, **case.inputs},
     )
     out = io.StringIO()
-    assert main(env, out) == case.exit
+    assert main(env, out, now=example_day) == case.exit
     log = out.getvalue()
     annotations = [
         line for line in log.splitlines() if line.startswith(("::warning", "::error", "::notice"))
@@ -237,6 +258,10 @@ def test_hostile_input(
         assert annotations == []
     outputs = parse_outputs((files / "set_output").read_text())
     assert outputs["delivered"] == ("true" if case.delivered else "false")
+    if case.name in NO_REPORT:
+        # No report to render: the short no-metrics alert went out instead.
+        assert outputs["report"] == "unknown"
+        assert "No metrics to report" in json.loads(echo.store.requests[0]["body"])["content"]
     assert len(echo.sends) == (1 if case.delivered else 0)
     assert "Traceback" not in log
     assert stray_commands(log) == []

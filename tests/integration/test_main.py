@@ -18,6 +18,7 @@ from tests.helpers import (
     FakeGitHub,
     Fault,
     ScriptedEcho,
+    example_day,
     fake_github,
     golden_message,
     parse_outputs,
@@ -36,7 +37,7 @@ def run(workspace: Path, files: Path, **inputs: str) -> tuple[int, str, dict[str
         github_token=GH_TOKEN,
     )
     out = io.StringIO()
-    code = main(env, out)
+    code = main(env, out, now=example_day)
     outputs = parse_outputs((files / "set_output").read_text())
     return code, out.getvalue(), outputs, (files / "step_summary").read_text()
 
@@ -78,6 +79,7 @@ def test_sync_report_delivered(echo: ScriptedEcho, workspace: Path, files: Path)
         "severity": "ok",
         "run-url": "https://github.com/acme/cold-email/actions/runs/123456",
         "attempts": "2",
+        "posted": "true",
     }
     assert "**Cold Email Sync Complete**" in summary
     assert (
@@ -126,7 +128,8 @@ def test_disabled_skips_everything(workspace: Path, files: Path) -> None:
     )
     assert code == 0
     assert printed == "::notice title=Echo Notify::Skipped: `enabled` is false.\n"
-    assert outputs == {} and summary == ""
+    assert outputs["delivered"] == "false" and outputs["attempts"] == "0"
+    assert summary == "⏭️ **Skipped**: `enabled` is false, so nothing was read or sent.  \n"
 
 
 @pytest.mark.parametrize(
@@ -228,9 +231,58 @@ def test_metrics_failure(
     assert result == code
     assert f"::{level} title=Echo Notify%3A metrics file unreadable::Metrics file '" in printed
     assert message in printed and str(workspace / "broken.json") in printed
-    assert outputs["delivered"] == "false" and outputs["report"] == ""
-    assert echo.store.requests == []
-    assert "❌ **Not delivered**" in summary
+    # The team still hears: a short alert, named after the workflow (report: auto).
+    assert outputs["delivered"] == "true" and outputs["report"] == "unknown"
+    assert outputs["severity"] == "warning"
+    (create, _) = echo.store.requests
+    alert = json.loads(create["body"])
+    assert alert["title"] == "Pipeline: no metrics - 4:05 PM EST"
+    assert "No metrics to report: the file broken\u200b.json " in alert["content"]
+    assert "✅ **Delivered**" in summary and message in summary
+
+
+def test_crash_before_metrics_alerts_the_channel(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """The sync crashed before writing its file (job failed): a critical alert goes out."""
+    env = runner_env(
+        workspace,
+        files,
+        {
+            "metrics-file": "sync-metrics.json",
+            "echo-url": echo.url,
+            "report": "sync",
+            "job-status": "failure",
+        },
+        extra={"GITHUB_WORKFLOW": "Cold Email Sync"},
+    )
+    out = io.StringIO()
+    assert main(env, out, now=example_day) == 0  # a metrics failure: a warning, as before
+    outputs = parse_outputs((files / "set_output").read_text())
+    assert outputs["report"] == "unknown" and outputs["severity"] == "critical"
+    assert outputs["delivered"] == "true"
+    alert = json.loads(echo.store.requests[0]["body"])
+    assert alert["title"] == "Cold Email Sync FAILED - 4:05 PM EST"
+    assert alert["content"].startswith("🚨 *Cold Email Sync FAILED* | 4:05 PM EST\n")
+    assert alert["content"].endswith("|View Logs>")
+    assert out.getvalue().count("::warning") == 1
+
+
+def test_no_alert_when_the_alert_cannot_be_delivered_either(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    echo.fail("create", Fault("status", 403))
+    code, printed, outputs, summary = run(
+        workspace, files, metrics_file="nope.json", echo_url=echo.url
+    )
+    assert code == 0 and outputs["delivered"] == "false" and outputs["attempts"] == "1"
+    warnings = [line for line in printed.splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 1
+    assert "does not exist" in warnings[0]
+    assert (
+        "The no-metrics alert was not delivered either: Echo create failed: HTTP 403" in warnings[0]
+    )
+    assert "Not delivered" in summary
 
 
 def test_bad_fields_warn_once_and_report_goes_out(
@@ -259,7 +311,7 @@ def test_act_run_has_no_github_link(echo: ScriptedEcho, workspace: Path, files: 
         {"metrics-file": "drain.json", "echo-url": echo.url},
         extra={"ACT": "true", "GITHUB_RUN_ID": "1", "GITHUB_REPOSITORY": "nektos/act"},
     )
-    assert main(env, io.StringIO()) == 0
+    assert main(env, io.StringIO(), now=example_day) == 0
     content = json.loads(echo.store.requests[0]["body"])["content"]
     assert content.endswith("\n🧪 Local run (act)") and "github.com" not in content
     assert parse_outputs((files / "set_output").read_text())["run-url"] == ""
@@ -272,7 +324,7 @@ def test_rerun_links_to_its_attempt(workspace: Path, files: Path) -> None:
         {"metrics-file": "sync.json", "dry-run": "true"},
         extra={"GITHUB_RUN_ATTEMPT": "2"},
     )
-    assert main(env, io.StringIO()) == 0
+    assert main(env, io.StringIO(), now=example_day) == 0
     outputs = parse_outputs((files / "set_output").read_text())
     assert outputs["run-url"] == "https://github.com/acme/cold-email/actions/runs/123456/attempts/2"
 
@@ -321,10 +373,10 @@ def test_job_link_from_the_github_api(echo: ScriptedEcho, workspace: Path, files
             extra={"GITHUB_API_URL": api},
         )
         out = io.StringIO()
-        assert main(env, out) == 0
+        assert main(env, out, now=example_day) == 0
     assert parse_outputs((files / "set_output").read_text())["run-url"] == job_url
     assert f"<{job_url}|View Logs>" in json.loads(echo.store.requests[0]["body"])["content"]
-    assert FakeGitHub.seen == [(JOBS, f"token {GH_TOKEN}")]
+    assert FakeGitHub.seen[0] == (JOBS, f"token {GH_TOKEN}")  # then the history look-up
     assert GH_TOKEN not in out.getvalue().replace(f"::add-mask::{GH_TOKEN}", "")
 
 

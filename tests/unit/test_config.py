@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from echo_notify.config import enabled, load_config
+from echo_notify.config import DEFAULTS, enabled, load_config
 from echo_notify.errors import InputError
-from tests.helpers import runner_env
+from tests.helpers import action_inputs, runner_env
 
 
 def config_for(tmp_path: Path, **inputs: str):  # type: ignore[no-untyped-def]
@@ -59,7 +59,10 @@ def test_tokens_stay_out_of_repr(tmp_path: Path) -> None:
     [
         ({"metrics_file": ""}, "Input 'metrics-file' is required"),
         ({"echo_url": ""}, "Input 'echo-url' is required unless `dry-run: true`"),
-        ({"report": "weekly"}, "Input 'report' must be one of sync, drain, auto; got 'weekly'"),
+        (
+            {"report": "weekly"},
+            "Input 'report' must be one of sync, drain, poll, auto; got 'weekly'",
+        ),
         ({"job_status": "ok"}, "Input 'job-status' must be one of success, failure, cancelled"),
         ({"format": "html"}, "Input 'format' must be one of slack, markdown"),
         ({"timezone": "Mars/Olympus"}, "Input 'timezone' is not a known IANA time zone"),
@@ -98,6 +101,30 @@ def test_enabled(raw: str, value: bool) -> None:
     assert enabled({"INPUT_ENABLED": raw}) is value
 
 
+def test_local_defaults_are_action_ymls() -> None:
+    """One source of truth: a plain-shell run (no INPUT_ for optional inputs) behaves as Actions."""
+    declared = {
+        name: str(spec["default"])
+        for name, spec in action_inputs().items()
+        if spec.get("default") not in (None, "") and "${{" not in str(spec["default"])
+    }
+    assert declared == DEFAULTS
+
+
+def test_plain_shell_with_only_the_required_inputs(tmp_path: Path) -> None:
+    env = {"INPUT_METRICS-FILE": "m.json", "INPUT_ECHO-URL": "https://echo.example.com"}
+    local = load_config(env)
+    (tmp_path / "files").mkdir()
+    actions = load_config(runner_env(Path(), tmp_path / "files", dict(env_inputs(env))))
+    fields = ("recipients", "report", "job_status", "timezone", "format", "dry_run")
+    assert [getattr(local, f) for f in fields] == [getattr(actions, f) for f in fields]
+    assert (local.fail_on_error, local.timeout_seconds) == (actions.fail_on_error, 180)
+
+
+def env_inputs(env: dict[str, str]) -> list[tuple[str, str]]:
+    return [(k.removeprefix("INPUT_").lower(), v) for k, v in env.items()]
+
+
 @pytest.mark.parametrize(
     ("raw", "seconds"), [("1", 1), ("3600", 3600), (" 3600.0 ", 3600), ("0.5e1", 5)]
 )
@@ -122,13 +149,6 @@ def test_empty_timezone_falls_back_to_the_default(tmp_path: Path, raw: str) -> N
 def test_echo_url_with_only_a_user_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="must not carry credentials"):
         config_for(tmp_path, echo_url="https://tok3n@echo.example.com")
-
-
-def test_inputs_missing_from_the_environment_take_their_defaults(tmp_path: Path) -> None:
-    env = {"INPUT_METRICS-FILE": "m.json", "INPUT_ECHO-URL": "https://echo.example.com"}
-    config = load_config({**env, "GITHUB_WORKSPACE": str(tmp_path)})  # e.g. a hand-made run
-    assert (config.report, config.format, config.timeout_seconds) == ("auto", "slack", 180)
-    assert config.recipients == ("#sales-cold-email-replies",) and config.github_token == ""
 
 
 @pytest.mark.parametrize(("raw", "attempt"), [("3", 3), ("x", 1), ("0", 1), ("", 1)])

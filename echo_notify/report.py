@@ -1,0 +1,327 @@
+"""The report model: what templates receive, every value derived once, levels and severity,
+and what changed since the previous run (insight.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+from .errors import NoMetrics
+from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
+
+if TYPE_CHECKING:
+    from .history import Snapshot
+
+Level = Literal["ok", "warning", "critical"]
+JobStatus = Literal["success", "failure", "cancelled"]
+# Each gauge's (warning, critical) limits from reports.md; capacity and invalid share are bad
+# when high, the success rates when low. The `thresholds` input overrides them.
+THRESHOLDS: dict[str, tuple[float, float]] = {
+    "capacity": (70, 90),
+    "verification": (90, 80),
+    "deletion": (95, 80),
+    "invalid": (10, 25),
+}
+HIGH_IS_BAD = frozenset({"capacity", "invalid"})
+STALE = timedelta(hours=6)  # older metrics get a line saying how old
+
+
+@dataclass(frozen=True)
+class Streak:
+    """Problem runs in a row, ending with the run it belongs to (0 when that run was ok)."""
+
+    count: int = 0
+    since: datetime | None = None  # when the first of them ran
+    failed: bool = False  # every one of them failed (job-status), not only warned
+
+
+@dataclass(frozen=True, kw_only=True)
+class Model:
+    """A report (or the no-metrics alert) ready to render, and what the next run compares."""
+
+    kind: str  # sync, drain, poll; for the alert the `report` input (maybe auto)
+    template: str
+    time: datetime
+    severity: Level
+    failed: bool
+    levels: dict[str, Level | None] = field(default_factory=dict)
+    figures: dict[str, Number | None] = field(default_factory=dict)  # key numbers shown
+    streak: Streak = Streak()
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Context:
+    """What the run adds to the metrics: where and when it is shown, how the job went, the
+    limits of the gauges and the previous run's snapshot."""
+
+    timezone: ZoneInfo
+    job_status: JobStatus
+    now: datetime
+    run_url: str
+    local_run: bool
+    thresholds: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(THRESHOLDS))
+    previous: Snapshot | None = None
+
+
+def build(metrics: Metrics, ctx: Context) -> Model:
+    """The report's model: common values, the report's own, its gauges and the severity."""
+    m = metrics.data
+    own = {"sync": _sync, "drain": _drain, "poll": _poll}[metrics.report](m, ctx.thresholds)
+    levels: dict[str, Level | None] = own.pop("levels")
+    figures: dict[str, Number | None] = own.pop("figures")
+    known = {level for level in levels.values() if level}
+    if ctx.job_status != "success" or "critical" in known:
+        severity: Level = "critical"
+    elif "warning" in known or metrics.error_count:
+        severity = "warning"
+    else:
+        severity = "ok"
+    streak = advance(ctx.previous, severity, ctx.job_status != "success", metrics.timestamp)
+    variables = {
+        **_common(metrics.timestamp, ctx),
+        **_since(ctx, figures, streak),
+        "report": metrics.report,
+        "m": m,
+        "levels": levels,
+        "severity": severity,
+        "errors": metrics.errors,
+        "error_count": metrics.error_count,
+        **own,
+    }
+    return Model(
+        kind=metrics.report,
+        template=f"{metrics.report}.j2",
+        time=metrics.timestamp,
+        severity=severity,
+        failed=ctx.job_status != "success",
+        levels=levels,
+        figures=figures,
+        streak=streak,
+        variables=variables,
+    )
+
+
+def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMetrics) -> Model:
+    """The short alert sent when there is no report to render (reports.md)."""
+    severity: Level = "warning" if ctx.job_status == "success" else "critical"
+    streak = advance(ctx.previous, severity, ctx.job_status != "success", ctx.now)
+    variables = {
+        **_common(ctx.now, ctx),
+        **_since(ctx, {}, streak),
+        "report": report,  # sync, drain, poll, or auto when only the workflow can name it
+        "workflow": workflow,
+        "file": path.name,
+        "reason": reason,
+        "severity": severity,
+        "errors": [],
+        "error_count": 0,
+    }
+    return Model(
+        kind=report,
+        template="alert.j2",
+        time=ctx.now,
+        severity=severity,
+        failed=ctx.job_status != "success",
+        streak=streak,
+        variables=variables,
+    )
+
+
+def advance(previous: Snapshot | None, severity: Level, failed: bool, time: datetime) -> Streak:
+    """This run's streak: the previous one plus this run when it had a problem, else none."""
+    if severity == "ok":
+        return Streak()
+    if previous and previous.streak.count and previous.streak.since:
+        before = previous.streak
+        return Streak(before.count + 1, before.since, before.failed and failed)
+    return Streak(1, time, failed)
+
+
+def _common(moment: datetime, ctx: Context) -> dict[str, Any]:
+    time, now = moment.astimezone(ctx.timezone), ctx.now.astimezone(ctx.timezone)
+    age = now - moment
+    return {
+        "time": time,
+        "date": _date(time, now),
+        "age_hours": int(age.total_seconds() // 3600) if age > STALE else None,
+        "failed": ctx.job_status != "success",
+        "job_status": ctx.job_status,
+        "run_url": ctx.run_url,
+        "local_run": ctx.local_run,
+    }
+
+
+def _date(moment: datetime, now: datetime) -> str:
+    """How much of the date a time needs beside `now`: none, the day, or the year too."""
+    return "" if moment.date() == now.date() else "day" if moment.year == now.year else "year"
+
+
+def _since(ctx: Context, figures: dict[str, Number | None], streak: Streak) -> dict[str, Any]:
+    """`previous`, `change` (per figure: the difference, None when unchanged or unknown),
+    `streak` (from the 2nd problem run in a row) and `recovered` (the first good run after)."""
+    before = ctx.previous
+    now = ctx.now.astimezone(ctx.timezone)
+    if before is None:
+        return {"previous": None, "change": {}, "streak": None, "recovered": None}
+    then = before.time.astimezone(ctx.timezone)
+    change = {}
+    for name, value in figures.items():
+        old = before.figures.get(name)
+        delta = value - old if value is not None and old is not None else None
+        change[name] = delta if delta else None
+    ended = before.streak if before.streak.count and not streak.count else None
+    return {
+        "previous": {
+            "time": then,
+            "date": _date(then, now),
+            "severity": before.severity,
+            "levels": before.levels,
+            "figures": before.figures,
+        },
+        "change": change,
+        "streak": _shown(streak, ctx) if streak.count >= 2 else None,
+        "recovered": _shown(ended, ctx) if ended else None,
+    }
+
+
+def _shown(streak: Streak, ctx: Context) -> dict[str, Any]:
+    since = (streak.since or ctx.now).astimezone(ctx.timezone)
+    return {
+        "count": streak.count,
+        "failed": streak.failed,
+        "since": since,
+        "date": _date(since, ctx.now.astimezone(ctx.timezone)),
+    }
+
+
+def level(
+    gauge: str, value: Number | None, thresholds: dict[str, tuple[float, float]]
+) -> Level | None:
+    """ok, warning or critical for a gauge's value; None when the value is unknown."""
+    if value is None:
+        return None
+    warning, critical = thresholds[gauge]
+    if gauge in HIGH_IS_BAD:
+        return "critical" if value >= critical else "warning" if value >= warning else "ok"
+    return "critical" if value < critical else "warning" if value < warning else "ok"
+
+
+def _sync(m: dict[str, Any], limits: dict[str, tuple[float, float]]) -> dict[str, Any]:
+    cap, leads = m["capacity_status"], m["leads_processed"]
+    campaigns = [
+        {"key": k, "name": v["campaign_name"], "leads_added": v["leads_added"]}
+        for k, v in leads.items()
+        if k.endswith("_campaign")
+    ]
+    added = [c["leads_added"] for c in campaigns]
+    total = sum(added) if added and None not in added else None
+    remaining = cap["estimated_capacity_remaining"]
+    handover = _handover(m["async_verification"], leads)
+    # With verification after the run, its numbers in the file are placeholders.
+    rate = None if handover else m["verification_results"]["success_rate_percentage"]
+    return {
+        "levels": {
+            "capacity": level("capacity", cap["utilization_percentage"], limits),
+            "verification": level("verification", rate, limits),
+            "handover": None if not handover else "warning" if handover["broken"] else "ok",
+        },
+        "figures": {
+            "inventory": cap["current_inventory"],
+            "utilization": cap["utilization_percentage"],
+            "verification": rate,
+            "added": total,
+        },
+        "campaigns": campaigns,
+        "added": total,
+        "over_capacity": -remaining if remaining is not None and remaining < 0 else None,
+        "handover": handover,
+    }
+
+
+def _handover(status: dict[str, Any], leads: dict[str, Any]) -> dict[str, Any] | None:
+    """The hand-over to the asynchronous verification service, or None when the run verified
+    leads itself (metrics.md: only `triggered`, `lead_count` or `*_verification` mean it)."""
+    parts = {k: v for k, v in status.items() if k.endswith("_verification")}
+    triggered, sent = status["triggered"], status["lead_count"]
+    if triggered is None and sent is None and not parts:
+        return None
+    failed_parts = [
+        {
+            "name": _short_name(k.removesuffix("_verification"), leads),
+            "count": v["verification_count"],
+        }
+        for k, v in parts.items()
+        if v["verification_triggered"] is False and v["verification_count"] != 0
+    ]
+    counts = [p["count"] for p in failed_parts]
+    if failed_parts:
+        failed = sum(counts) if None not in counts else None
+    else:
+        failed = sent if triggered is False else 0
+    return {
+        "triggered": triggered,
+        "sent": sent,
+        # Leads left unverified: a warning. Unknown (None) counts as broken when not triggered.
+        "broken": bool(failed_parts) or (triggered is False and sent != 0),
+        "failed": failed,
+        "failed_campaigns": failed_parts,
+    }
+
+
+def _short_name(prefix: str, leads: dict[str, Any]) -> str:
+    """`smb` → SMB: the campaign's own name without "Campaign", else the key's words."""
+    campaign = leads.get(f"{prefix}_campaign")
+    name = campaign.get("campaign_name") if isinstance(campaign, dict) else None
+    if name and name.strip():
+        return str(name).strip().removesuffix(" Campaign").removesuffix(" campaign")
+    words = prefix.replace("_", " ")
+    return words.upper() if len(words) <= 3 else words.title()
+
+
+def _drain(m: dict[str, Any], limits: dict[str, tuple[float, float]]) -> dict[str, Any]:
+    breaker = m["circuit_breaker"]["activated"]
+    dele = m["deletion_results"]
+    return {
+        "levels": {
+            "deletion": level("deletion", dele["success_rate_percentage"], limits),
+            "breaker": "critical" if breaker else None if breaker is None else "ok",
+        },
+        "figures": {
+            "deletion": dele["success_rate_percentage"],
+            "removed": m["inventory_impact"]["leads_removed"],
+            "inventory": m["inventory_impact"]["new_inventory_total"],
+        },
+        "extra_classes": [
+            k for k in m["drain_classifications"] if k not in (*DRAIN_CLASSES, "total_identified")
+        ],
+    }
+
+
+def _poll(m: dict[str, Any], limits: dict[str, tuple[float, float]]) -> dict[str, Any]:
+    checked, breakdown = m["verifications_checked"], m["status_breakdown"]
+    statuses = [
+        {
+            "key": key,
+            "count": breakdown.get(key),
+            "share": breakdown[key] / checked * 100
+            if checked and breakdown.get(key) is not None
+            else None,
+        }
+        for key in [*POLL_STATUSES, *(k for k in breakdown if k not in POLL_STATUSES)]
+    ]
+    invalid = next(s["share"] for s in statuses if s["key"] == "invalid")
+    minutes = (m["duration_seconds"] or 0) / 60
+    return {
+        "levels": {"invalid": level("invalid", invalid, limits)},
+        "figures": {"pending": breakdown.get("pending"), "invalid": invalid, "checked": checked},
+        "statuses": statuses,
+        "rate": checked / minutes if checked is not None and minutes else None,
+        "by_campaign": [
+            {"name": v["name"] or k, "count": v["count"]}
+            for k, v in m["deletion_breakdown"].items()
+        ],
+    }

@@ -1,0 +1,227 @@
+"""GitHub's Actions REST API for one repository, as far as PyGithub's look-ups of runs and
+artifacts go, plus the storage host that artifact downloads redirect to.
+
+The API answers on `localhost` and the storage on `127.0.0.1`: two host names, as on GitHub
+(api.github.com redirects to a blob store), so a token that follows the redirect is a leak the
+storage records.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.helpers import running
+
+REPO = "/api/v3/repos/acme/cold-email"
+
+
+@dataclass
+class Artifact:
+    name: str
+    data: bytes  # the zip, as storage serves it
+    expired: bool = False
+    size: int | None = None  # what the API says, when it lies
+
+
+@dataclass
+class Run:
+    id: int
+    artifacts: list[Artifact] = field(default_factory=list)
+    conclusion: str = "success"
+    created_at: str = "2026-01-15T20:00:00Z"
+
+
+@dataclass
+class Workflow:
+    id: int = 7
+    path: str = ".github/workflows/cold-email-sync.yml"
+    state: str = "active"
+    runs: list[Run] = field(default_factory=list)  # newest first
+
+
+@dataclass
+class Actions:
+    """The state the fake API serves; tests change it between runs."""
+
+    workflows: list[Workflow] = field(default_factory=lambda: [Workflow()])
+    status: int = 200  # e.g. 403 for a token without `actions: read`
+    api: str = ""
+    storage: str = ""
+    seen: list[tuple[str, str]] = field(default_factory=list)  # (path, Authorization) at the API
+    downloads: list[tuple[str, str]] = field(default_factory=list)  # the same at storage
+
+    def workflow_of(self, run_id: int) -> Workflow | None:
+        return next((w for w in self.workflows if any(r.id == run_id for r in w.runs)), None)
+
+    def upload(self, run_id: int, name: str, member: str, content: bytes) -> None:
+        """What the composite's upload step does: zip the snapshot into the run's artifact."""
+        workflow = self.workflow_of(run_id)
+        assert workflow is not None
+        run = next(r for r in workflow.runs if r.id == run_id)
+        run.artifacts.append(Artifact(name, zipped(member, content)))
+
+
+def zipped(member: str, content: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(member, content)
+    return buffer.getvalue()
+
+
+class ApiHandler(BaseHTTPRequestHandler):
+    server: ApiServer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        path = self.path.split("?")[0]
+        state.seen.append((path, self.headers.get("Authorization", "")))
+        if state.status != 200:
+            self.answer(state.status, {"message": "Resource not accessible by integration"})
+            return
+        found = self.route(state, path)
+        if found is None:
+            self.answer(404, {"message": "Not Found"})
+        elif isinstance(found, str):
+            self.send_response(302)
+            self.send_header("Location", found)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self.answer(200, found)
+
+    def route(self, state: Actions, path: str) -> dict[str, Any] | str | None:
+        parts = path.removeprefix(REPO + "/actions/").split("/")
+        if parts[0] == "runs" and len(parts) == 2:
+            workflow = state.workflow_of(int(parts[1]))
+            return None if workflow is None else run_json(state, workflow, int(parts[1]))
+        if parts[0] == "runs" and parts[2:] == ["artifacts"]:
+            workflow = state.workflow_of(int(parts[1]))
+            run = (
+                next((r for r in workflow.runs if r.id == int(parts[1])), None)
+                if workflow
+                else None
+            )
+            if run is None:
+                return None
+            items = [artifact_json(state, run.id, i, a) for i, a in enumerate(run.artifacts)]
+            return {"total_count": len(items), "artifacts": items}
+        if parts[0] == "workflows" and len(parts) >= 2:
+            workflow = next(
+                (
+                    w
+                    for w in state.workflows
+                    if str(w.id) == parts[1] or w.path.endswith("/" + parts[1])
+                ),
+                None,
+            )
+            if workflow is None:
+                return None
+            if parts[2:] == ["runs"]:
+                runs = [run_json(state, workflow, r.id) for r in workflow.runs]
+                return {"total_count": len(runs), "workflow_runs": runs}
+            return workflow_json(state, workflow)
+        if parts[0] == "artifacts" and parts[2:] == ["zip"]:
+            return f"{state.storage}/blob/{parts[1]}"
+        return None
+
+    def answer(self, status: int, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def run_json(state: Actions, workflow: Workflow, run_id: int) -> dict[str, Any]:
+    run = next(r for r in workflow.runs if r.id == run_id)
+    url = f"{state.api}/repos/acme/cold-email/actions/runs/{run_id}"
+    return {
+        "id": run_id,
+        "url": url,
+        "artifacts_url": f"{url}/artifacts",
+        "html_url": f"https://github.com/acme/cold-email/actions/runs/{run_id}",
+        "workflow_id": workflow.id,
+        "head_branch": "main",
+        "status": "completed",
+        "conclusion": run.conclusion,
+        "created_at": run.created_at,
+    }
+
+
+def workflow_json(state: Actions, workflow: Workflow) -> dict[str, Any]:
+    return {
+        "id": workflow.id,
+        "url": f"{state.api}/repos/acme/cold-email/actions/workflows/{workflow.id}",
+        "path": workflow.path,
+        "state": workflow.state,
+        "name": workflow.path.rsplit("/", 1)[-1],
+    }
+
+
+def artifact_json(state: Actions, run_id: int, index: int, artifact: Artifact) -> dict[str, Any]:
+    key = f"{run_id}-{index}"
+    return {
+        "id": run_id * 100 + index,
+        "name": artifact.name,
+        "expired": artifact.expired,
+        "size_in_bytes": artifact.size if artifact.size is not None else len(artifact.data),
+        "archive_download_url": f"{state.api}/repos/acme/cold-email/actions/artifacts/{key}/zip",
+    }
+
+
+class StorageHandler(BaseHTTPRequestHandler):
+    server: StorageServer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        state.downloads.append((self.path, self.headers.get("Authorization", "")))
+        run_id, index = self.path.removeprefix("/blob/").split("-")
+        workflow = state.workflow_of(int(run_id))
+        assert workflow is not None
+        run = next(r for r in workflow.runs if r.id == int(run_id))
+        data = run.artifacts[int(index)].data
+        self.send_response(200)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class ApiServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: Actions) -> None:
+        super().__init__(("localhost", 0), ApiHandler)
+        self.state = state
+
+
+class StorageServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: Actions) -> None:
+        super().__init__(("127.0.0.1", 0), StorageHandler)
+        self.state = state
+
+
+@contextmanager
+def fake_actions(state: Actions | None = None) -> Iterator[Actions]:
+    """Serve the API (GitHub Enterprise style base URL: state.api) and the storage host."""
+    state = state or Actions()
+    with running(ApiServer(state)) as api, running(StorageServer(state)) as storage:
+        state.api = f"http://localhost:{api.server_address[1]}/api/v3"
+        state.storage = f"http://127.0.0.1:{storage.server_address[1]}"
+        yield state

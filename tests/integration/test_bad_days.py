@@ -1,0 +1,174 @@
+"""The real pipelines' bad days through main(), as the runner runs the action, delivered to a
+local Echo: what the channel reads and how severe the step says it was (issue: true to the
+real pipelines)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from echo_notify.main import main
+from tests.helpers import ScriptedEcho, example_day, parse_outputs, runner_env
+
+
+def deliver(
+    echo: ScriptedEcho, workspace: Path, files: Path, data: object, **inputs: str
+) -> tuple[int, str, dict[str, str], str]:
+    (workspace / "m.json").write_text(data if isinstance(data, str) else json.dumps(data))
+    env = runner_env(workspace, files, {"metrics-file": "m.json", "echo-url": echo.url, **inputs})
+    out = io.StringIO()
+    code = main(env, out, now=example_day)
+    outputs = parse_outputs((files / "set_output").read_text())
+    content = json.loads(echo.store.requests[0]["body"])["content"] if echo.store.requests else ""
+    return code, out.getvalue(), outputs, content
+
+
+def example(workspace: Path, name: str) -> dict[str, object]:
+    return json.loads((workspace / name).read_text())  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("name", "report", "severity", "shown", "not_shown"),
+    [
+        ("poll.json", "poll", "ok", ["🔍 *Verification Polling Complete*", "(90 checked)"], []),
+        (
+            "poll-bad-day.json",
+            "poll",
+            "critical",  # 48 % of the checked leads invalid: a list gone bad
+            ["🚨 *Verification Results* (64 checked)", "⚠️ *Issues*: 2 errors logged"],
+            [],
+        ),
+        (
+            "sync-handover-failed.json",
+            "sync",
+            "critical",  # over capacity; the failed hand-over alone is a warning
+            [
+                "🔴 Current: 8,912 / 8,840 leads (over capacity by 72)",
+                "• Available capacity: none",
+                "could not be started for 20 leads (SMB 14, Midsize 6)",
+            ],
+            ["Success: 20/20", "(100.0%)", "~-72", "verified leads"],
+        ),
+        (
+            "drain-circuit-breaker.json",
+            "drain",
+            "critical",
+            [
+                "🛑 *Deletion Results*",
+                "• Stopped early: &gt;80% recent DELETE failures",
+                "(48 not attempted)",
+                "• 300 API calls: 273 found (91.0%), 24 already gone, 3 errors",
+            ],
+            [],
+        ),
+        (
+            "drain-nothing-to-do.json",
+            "drain",
+            "ok",
+            ["✅ *Deletion Results*", "• Nothing to delete this run"],
+            ["0/0", "(0.0%)", "🚨", "Issues"],
+        ),
+    ],
+)
+def test_pipeline_bad_days(
+    echo: ScriptedEcho,
+    workspace: Path,
+    files: Path,
+    name: str,
+    report: str,
+    severity: str,
+    shown: list[str],
+    not_shown: list[str],
+) -> None:
+    code, log, outputs, content = deliver(echo, workspace, files, example(workspace, name))
+    assert code == 0, log
+    assert (outputs["report"], outputs["severity"], outputs["delivered"]) == (
+        report,
+        severity,
+        "true",
+    )
+    for fragment in shown:
+        assert fragment in content, content
+    for fragment in not_shown:
+        assert fragment not in content, content
+
+
+def test_handover_failure_alone_is_a_warning(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    data = example(workspace, "sync-handover-failed.json")
+    data["capacity_status"] = {"current_inventory": 100, "max_capacity": 8840}
+    data["errors"] = []
+    _, _, outputs, content = deliver(echo, workspace, files, data)
+    assert outputs["severity"] == "warning"
+    assert "⚠️ *Email Verification*" in content
+
+
+def test_placeholder_verification_never_moves_severity(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    # The pipeline writes 0 % placeholders before verifying asynchronously; handed over: calm.
+    data = example(workspace, "sync.json")
+    data["verification_results"] = {"total_attempted": 92, "verified_successful": 0}
+    data["async_verification"] = {"triggered": True, "lead_count": 92}
+    _, _, outputs, content = deliver(echo, workspace, files, data)
+    assert outputs["severity"] == "ok"
+    assert "🔍 Sent 92 new leads for verification" in content
+    assert "• Success: 0/92" not in content and "Credits used" not in content
+
+
+def test_errors_keep_identifiers_exact(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
+    data = {
+        "capacity_status": {},
+        "errors": ["BigQuery table email_analytics.ops_inst_state not found: `x`"],
+    }
+    _, _, _, content = deliver(echo, workspace, files, data)
+    assert "• `BigQuery table email_analytics.ops_inst_state not found: 'x'`" in content
+    assert "\u200b" not in content.split("⚠️ *Issues*")[1]
+
+
+def test_poll_errors_as_a_count(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
+    data = example(workspace, "poll.json")
+    data["errors"] = 1
+    _, _, outputs, content = deliver(echo, workspace, files, data)
+    assert outputs["severity"] == "warning"
+    assert "⚠️ *Issues*: 1 error logged\n\n🔗" in content
+
+
+def test_forced_report_that_does_not_match_is_warned(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    code, log, outputs, _ = deliver(
+        echo, workspace, files, example(workspace, "sync.json"), report="drain"
+    )
+    assert code == 0 and outputs["report"] == "drain"
+    warnings = [line for line in log.splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 1
+    assert "`report: drain` is set, but metrics file" in warnings[0]
+    assert 'it has: "timestamp", "duration_seconds", "capacity_status"' in warnings[0]
+
+
+def test_stale_metrics_say_how_old(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
+    data = example(workspace, "sync.json")
+    data["timestamp"] = "2026-01-15T09:00:00Z"  # 12 hours before the example day's 4:05 PM
+    _, _, _, content = deliver(echo, workspace, files, data)
+    assert content.startswith(
+        "🔄 *Cold Email Sync Complete* | 4:00 AM EST\n⚠️ These metrics are 12 hours old\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stamp", "field"),
+    [("0001-01-01T00:00:00Z", "timestamp"), ("9999-12-31T23:00:00-05:00", "timestamp")],
+)
+def test_calendar_ends_are_a_bad_field(
+    echo: ScriptedEcho, workspace: Path, files: Path, stamp: str, field: str
+) -> None:
+    data = {**example(workspace, "sync.json"), "timestamp": stamp}
+    code, log, outputs, _ = deliver(echo, workspace, files, data)
+    assert code == 0 and outputs["delivered"] == "true", log
+    assert f"{field}: too close to the end of the calendar" in log
+    assert "internal error" not in log

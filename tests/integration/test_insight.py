@@ -1,0 +1,314 @@
+"""Operator insight through main() (insight.md): runs in sequence against a fake GitHub API
+that serves the previous runs' snapshots, as the composite's upload step leaves them."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from echo_notify.main import main
+from tests.fake_github import Actions, Artifact, Run, fake_actions, zipped
+from tests.helpers import EXAMPLES, Fault, ScriptedEcho, parse_outputs, runner_env, running
+
+TOKEN = "ghs_insightToken42"
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@dataclass
+class Step:
+    code: int
+    log: str
+    outputs: dict[str, str]
+    summary: str
+    content: str  # what reached the channel ('' when nothing did)
+
+
+class Pipeline:
+    """Runs of one workflow's sync job: each run writes its metrics, runs the action as the
+    runner would, then uploads the snapshot the way the composite's upload step does."""
+
+    def __init__(self, tmp: Path, echo: ScriptedEcho, actions: Actions) -> None:
+        self.tmp, self.echo, self.actions = tmp, echo, actions
+        self.run_id = 1000
+        self.sent = 0
+
+    def run(self, metrics: dict[str, object] | None, hour: int, **inputs: str) -> Step:
+        self.run_id += 1
+        self.actions.workflows[0].runs.insert(0, Run(self.run_id))
+        work = self.tmp / f"run-{self.run_id}"
+        (work / "files" / "home").mkdir(parents=True)
+        (work / "temp").mkdir()
+        stamp = datetime(2026, 1, 15, hour, 0, tzinfo=NEW_YORK)
+        if metrics is not None:  # None: the pipeline crashed before writing its file
+            (work / "m.json").write_text(json.dumps({**metrics, "timestamp": stamp.isoformat()}))
+        env = runner_env(
+            work,
+            work / "files",
+            {"metrics-file": "m.json", "echo-url": self.echo.url, **inputs},
+            github_token=TOKEN,
+            extra={
+                "GITHUB_API_URL": self.actions.api,
+                "GITHUB_RUN_ID": str(self.run_id),
+                "RUNNER_TEMP": str(work / "temp"),
+            },
+        )
+        out = io.StringIO()
+        code = main(env, out, now=lambda: stamp)
+        snapshot = work / "temp" / "echo-notify" / "sync.json"
+        if snapshot.exists():
+            self.actions.upload(
+                self.run_id, "echo-notify-sync-sync", "sync.json", snapshot.read_bytes()
+            )
+        requests = self.echo.store.requests
+        sent = [
+            json.loads(r["body"])["content"] for r in requests if r["path"] == "/api/v1/messages"
+        ]
+        content = sent[-1] if len(sent) > self.sent else ""
+        self.sent = len(sent)
+        return Step(
+            code,
+            out.getvalue(),
+            parse_outputs((work / "files" / "set_output").read_text()),
+            (work / "files" / "step_summary").read_text(),
+            content,
+        )
+
+
+def sync(verified: int, inventory: int = 1342) -> dict[str, object]:
+    data = json.loads((EXAMPLES / "sync.json").read_text())
+    data["capacity_status"] = {"current_inventory": inventory, "max_capacity": 24000}
+    data["verification_results"] = {"total_attempted": 100, "verified_successful": verified}
+    data["final_inventory"] = {}
+    return data  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def actions() -> Actions:
+    with fake_actions() as state:
+        yield state
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, echo: ScriptedEcho, actions: Actions) -> Pipeline:
+    return Pipeline(tmp_path, echo, actions)
+
+
+def test_problems_only_posts_the_problems_and_one_recovery(
+    pipeline: Pipeline, actions: Actions
+) -> None:
+    ok = pipeline.run(sync(92), 13, **{"notify-on": "problems"})
+    assert ok.outputs["posted"] == "false" and ok.outputs["delivered"] == "false"
+    assert ok.code == 0 and ok.content == ""
+    assert "🤫 **Not posted**: `notify-on: problems`, and this run had no problem." in ok.summary
+
+    warning = pipeline.run(sync(85, 1390), 14, **{"notify-on": "problems"})
+    assert warning.outputs["posted"] == "true" and warning.outputs["severity"] == "warning"
+    assert "⚠️ *Email Verification*" in warning.content
+    assert "🟢 Current: 1,390 / 24,000 leads (5.8% utilized) ▲ 48 since 1:00 PM" in warning.content
+    assert "• Success: 85/100 (85.0%) ▼ 7.0 pts" in warning.content
+    assert "in a row" not in warning.content  # the first problem is not a streak yet
+
+    critical = pipeline.run(sync(70, 1390), 15, **{"notify-on": "problems"})
+    assert critical.outputs["severity"] == "critical"
+    assert "⚠️ 2nd sync with problems in a row (since 2:00 PM)" in critical.content
+    assert "Current: 1,390 / 24,000 leads (5.8% utilized)\n" in critical.content  # unchanged
+    assert "▼ 15.0 pts" in critical.content
+
+    back = pipeline.run(sync(95, 1300), 16, **{"notify-on": "problems"})
+    assert back.outputs["posted"] == "true" and back.outputs["severity"] == "ok"
+    assert "✅ Back to normal after 2 syncs with problems" in back.content
+    assert "▼ 90 since 3:00 PM" in back.content
+
+    quiet_again = pipeline.run(sync(95, 1300), 17, **{"notify-on": "problems"})
+    assert quiet_again.outputs["posted"] == "false"
+    assert pipeline.echo.sends == ["msg_1", "msg_2", "msg_3"]  # exactly the three worth it
+    # The API saw the token; the storage host it redirects downloads to never did.
+    assert actions.seen and all(auth == f"token {TOKEN}" for _, auth in actions.seen)
+    assert actions.downloads and all(auth == "" for _, auth in actions.downloads)
+
+
+def test_failed_runs_streak_and_recovery(pipeline: Pipeline) -> None:
+    for hour in (9, 10, 11):
+        step = pipeline.run(sync(92), hour, **{"job-status": "failure"})
+    assert "🚨 3rd failed sync in a row (since 9:00 AM)" in step.content
+    back = pipeline.run(sync(92), 12)
+    assert "✅ Back to normal after 3 failed syncs" in back.content
+
+
+def test_changes_posts_level_changes(pipeline: Pipeline) -> None:
+    first = pipeline.run(sync(92), 9, **{"notify-on": "changes"})
+    assert first.outputs["posted"] == "true"  # no previous snapshot: treated as changed
+    same = pipeline.run(sync(93), 10, **{"notify-on": "changes"})
+    assert same.outputs["posted"] == "false"
+    assert "no gauge changed level since the previous run" in same.summary
+    busier = pipeline.run(sync(93, 17_000), 11, **{"notify-on": "changes"})  # capacity 70.8 %
+    assert busier.outputs["posted"] == "true" and busier.outputs["severity"] == "warning"
+
+
+def test_thresholds_change_the_levels(pipeline: Pipeline) -> None:
+    step = pipeline.run(sync(92, 17_000), 9, thresholds="capacity: 75/92\nverification: 95/90")
+    assert step.outputs["severity"] == "warning"
+    assert "🟢 Current: 17,000 / 24,000 leads" in step.content  # 70.8 % is under 75
+    assert "⚠️ *Email Verification*" in step.content  # 92 % is under 95
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("capacity 75/92", "cannot read the line 'capacity 75/92'"),
+        ("speed: 1/2", "cannot read the line 'speed: 1/2'"),
+        ("capacity: 92/75", "needs warning below critical"),
+        ("verification: 80/90", "needs warning above critical"),
+        ("invalid: 10/250", "both from 0 to 100"),
+    ],
+)
+def test_bad_thresholds_name_the_line(pipeline: Pipeline, line: str, message: str) -> None:
+    step = pipeline.run(sync(92), 9, thresholds=line)
+    assert step.code == 1
+    assert "::error title=Echo Notify%3A invalid input::Input 'thresholds'" in step.log
+    assert message in step.log
+
+
+def previous_with(actions: Actions, artifact: Artifact) -> None:
+    actions.workflows[0].runs.insert(0, Run(999, [artifact]))
+
+
+SNAPSHOT = json.dumps(
+    {
+        "version": 1,
+        "report": "sync",
+        "time": "2026-01-15T12:00:00+00:00",
+        "run_id": "999",
+        "attempt": 1,
+        "severity": "ok",
+        "failed": False,
+        "levels": {"capacity": "ok", "verification": "ok"},
+        "figures": {"inventory": 1300, "utilization": 5.4, "verification": 92.0, "added": 92},
+        "streak": {"count": 0, "since": None, "failed": False},
+    }
+).encode()
+
+
+@pytest.mark.parametrize(
+    ("artifact", "status", "notice"),
+    [
+        (Artifact("echo-notify-sync-sync", zipped("sync.json", SNAPSHOT)), 200, ""),
+        (Artifact("echo-notify-sync-sync", zipped("sync.json", SNAPSHOT), expired=True), 200, ""),
+        (Artifact("echo-notify-other-sync", zipped("sync.json", SNAPSHOT)), 200, ""),
+        (Artifact("echo-notify-sync-sync", b"PK\x03\x04 not a zip"), 200, "cannot be read"),
+        (Artifact("echo-notify-sync-sync", zipped("sync.json", b"{]")), 200, "cannot be read"),
+        (
+            Artifact("echo-notify-sync-sync", zipped("sync.json", SNAPSHOT), size=50_000_000),
+            200,
+            "is 50,000,000 bytes, over the 1,048,576",
+        ),
+        (
+            Artifact("echo-notify-sync-sync", zipped("sync.json", b" " * 2_000_000)),
+            200,
+            "over 65,536 bytes",
+        ),
+        (
+            Artifact("echo-notify-sync-sync", zipped("sync.json", SNAPSHOT)),
+            403,
+            "give the job `permissions: actions: read`",
+        ),
+    ],
+    ids=["found", "expired", "no artifact", "corrupt zip", "bad JSON", "huge", "bomb", "403"],
+)
+def test_history_failures_only_lose_the_trends(
+    pipeline: Pipeline, actions: Actions, artifact: Artifact, status: int, notice: str
+) -> None:
+    previous_with(actions, artifact)
+    actions.status = status
+    step = pipeline.run(sync(92, 1342), 13)
+    assert step.code == 0 and step.outputs["delivered"] == "true"
+    notices = [line for line in step.log.splitlines() if line.startswith("::notice")]
+    warnings = [line for line in step.log.splitlines() if line.startswith(("::warning", "::error"))]
+    assert warnings == []
+    if notice:
+        assert len(notices) == 1 and notice in notices[0], notices
+        assert "No trends this run" in notices[0]
+    else:
+        assert notices == []
+    found = status == 200 and not notice and not artifact.expired and "other" not in artifact.name
+    assert ("▲ 42 since 7:00 AM" in step.content) == found, step.content
+    assert all(auth == "" for _, auth in actions.downloads)
+
+
+def test_no_history_reads_and_writes_nothing(pipeline: Pipeline, actions: Actions) -> None:
+    step = pipeline.run(sync(92), 9, history="false")
+    assert step.code == 0 and [p for p, _ in actions.seen if not p.endswith("/jobs")] == []
+    assert not list(pipeline.tmp.glob("run-*/temp/echo-notify/*"))
+
+
+def test_dry_run_reads_and_writes_nothing(pipeline: Pipeline, actions: Actions) -> None:
+    step = pipeline.run(sync(92), 9, **{"dry-run": "true"})
+    assert step.code == 0 and [p for p, _ in actions.seen if not p.endswith("/jobs")] == []
+    assert not list(pipeline.tmp.glob("run-*/temp/echo-notify/*"))
+
+
+def test_a_crash_continues_the_streak(pipeline: Pipeline) -> None:
+    pipeline.run(sync(92), 8, report="sync", **{"job-status": "failure"})
+    crashed = pipeline.run(None, 9, report="sync", **{"job-status": "failure"})
+    assert crashed.outputs["report"] == "unknown" and crashed.outputs["delivered"] == "true"
+    assert "🚨 2nd failed sync in a row (since 8:00 AM)" in crashed.content
+    back = pipeline.run(sync(92), 10, report="sync")
+    assert "✅ Back to normal after 2 failed syncs" in back.content
+
+
+class Heartbeats(BaseHTTPRequestHandler):
+    seen: ClassVar[list[str]] = []
+    status: ClassVar[int] = 200
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        Heartbeats.seen.append(self.path)
+        self.send_response(Heartbeats.status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"OK")
+
+
+@pytest.fixture
+def heartbeat() -> Iterator[str]:
+    Heartbeats.seen, Heartbeats.status = [], 200
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), Heartbeats)) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}/ping/abc-123"
+
+
+def test_heartbeat_after_the_step_did_its_job(pipeline: Pipeline, heartbeat: str) -> None:
+    posted = pipeline.run(sync(92), 9, **{"heartbeat-url": heartbeat})
+    quiet = pipeline.run(sync(92), 10, **{"heartbeat-url": heartbeat, "notify-on": "problems"})
+    assert posted.outputs["delivered"] == "true" and quiet.outputs["posted"] == "false"
+    assert Heartbeats.seen == ["/ping/abc-123", "/ping/abc-123"]
+    assert "abc-123" not in posted.log.replace(f"::add-mask::{heartbeat}", "")
+
+
+def test_no_heartbeat_when_the_report_was_not_delivered(pipeline: Pipeline, heartbeat: str) -> None:
+    pipeline.echo.fail("create", Fault("status", 403))
+    step = pipeline.run(sync(92), 9, **{"heartbeat-url": heartbeat})
+    assert step.outputs["delivered"] == "false" and Heartbeats.seen == []
+
+
+def test_a_failed_heartbeat_is_a_notice(pipeline: Pipeline, heartbeat: str) -> None:
+    Heartbeats.status = 404
+    step = pipeline.run(sync(92), 9, **{"heartbeat-url": heartbeat})
+    assert step.code == 0 and step.outputs["delivered"] == "true"
+    notices = [line for line in step.log.splitlines() if line.startswith("::notice")]
+    assert len(notices) == 1 and "heartbeat not sent" in notices[0] and "HTTP 404" in notices[0]
+
+
+def test_heartbeat_url_must_be_https(pipeline: Pipeline) -> None:
+    step = pipeline.run(sync(92), 9, **{"heartbeat-url": "http://hc.example.com/ping/x"})
+    assert step.code == 1 and "Input 'heartbeat-url' must start with https://" in step.log

@@ -1,0 +1,263 @@
+"""action.yml's structure and the resolve step's choices that need no registry.
+
+The pulls, the fallbacks that need one and the runs of the chosen image are in
+tests/e2e/test_composite.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from echo_notify import history
+from echo_notify.report import Streak
+from tests.composite import action_yml, checkout, image_files, resolve, run_step, source_digest
+from tests.helpers import ROOT, stray_commands
+
+ACTION = action_yml()
+STEPS: list[dict[str, Any]] = ACTION["runs"]["steps"]
+RUN = next(step for step in STEPS if "uses" in step)
+
+
+@pytest.fixture(scope="module")
+def action(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The action checked out where the runner puts it."""
+    dest = tmp_path_factory.mktemp("runner") / "_actions" / "acme" / "echo-notify" / "v1"
+    return checkout(dest)
+
+
+def test_a_composite_that_stops_off_linux_and_always_cleans_up() -> None:
+    assert ACTION["runs"]["using"] == "composite"
+    assert STEPS[0]["if"] == "runner.os != 'Linux'"
+    assert "resolve-image.sh" in STEPS[1]["run"]
+    assert STEPS[-1]["if"] == "always()" and "rm -rf" in STEPS[-1]["run"]
+    assert all(step.get("shell", "bash") == "bash" for step in STEPS)
+
+
+def test_every_input_is_passed_through() -> None:
+    assert RUN["with"] == {name: f"${{{{ inputs.{name} }}}}" for name in ACTION["inputs"]}
+
+
+def test_every_output_is_mapped_from_the_container_step() -> None:
+    mapped = {name: spec.get("value") for name, spec in ACTION["outputs"].items()}
+    assert mapped == {name: f"${{{{ steps.{RUN['id']}.outputs.{name} }}}}" for name in mapped}
+
+
+def test_the_generated_folder_is_one_path() -> None:
+    # `uses:` takes no expressions: the literal must equal what the resolve step writes and the
+    # cleanup removes.
+    folders = {step["env"]["GENERATED"] for step in STEPS if "GENERATED" in step.get("env", {})}
+    assert folders == {RUN["uses"].removeprefix("./")}
+    assert RUN["uses"].startswith("./.github/.tmp/")
+
+
+def test_the_resolve_step_reads_the_action_ref_in_env_only() -> None:
+    # github.action_ref / action_repository are empty inside run: and with: of a composite.
+    step = STEPS[1]
+    assert step["env"]["ACTION_REF"] == "${{ github.action_ref }}"
+    assert step["env"]["ACTION_REPOSITORY"] == "${{ github.action_repository }}"
+    assert step["env"]["MIRROR"] == "${{ inputs.image }}"
+    assert "${{" not in step["run"]
+
+
+def test_the_generated_action_declares_the_roots_inputs_and_outputs(
+    action: Path, tmp_path: Path
+) -> None:
+    resolved = resolve(action, tmp_path)
+    assert resolved.code == 0, resolved.log
+    generated = resolved.action
+    assert generated["inputs"] == ACTION["inputs"]
+    assert generated["outputs"] == {
+        name: {k: v for k, v in spec.items() if k != "value"}
+        for name, spec in ACTION["outputs"].items()
+    }
+    assert generated["runs"] == {"using": "docker", "image": "Dockerfile"}
+
+
+def test_an_input_added_to_the_root_reaches_the_generated_action(tmp_path: Path) -> None:
+    action = checkout(tmp_path / "action")
+    root = action / "action.yml"
+    text = root.read_text()
+    root.write_text(
+        text.replace(
+            "\noutputs:\n",
+            "  notify-on:\n    description: What is worth a message.\n    default: always\n"
+            "\noutputs:\n  posted:\n    description: false when not worth a message.\n",
+        )
+    )
+    resolved = resolve(action, tmp_path / "ws")
+    assert resolved.action["inputs"]["notify-on"] == {
+        "description": "What is worth a message.",
+        "default": "always",
+    }
+    assert resolved.action["inputs"] == action_yml(action)["inputs"]
+    assert "posted" in resolved.action["outputs"]
+
+
+def test_no_ref_builds_the_dockerfile_with_a_notice(action: Path, tmp_path: Path) -> None:
+    resolved = resolve(action, tmp_path)
+    assert resolved.code == 0
+    assert resolved.log.splitlines() == [
+        "::notice title=Echo Notify image::No prebuilt image for this run: the runner gave no "
+        "action ref (a local action, or one run by another action). Building the image from "
+        "the Dockerfile instead (about 30 s)."
+    ]
+    copied = sorted(
+        str(p.relative_to(resolved.generated)) for p in resolved.generated.rglob("*") if p.is_file()
+    )
+    assert copied == sorted([*image_files(), ".dockerignore", "action.yml"])
+    assert "echo_notify/echo_server.py" not in copied
+
+
+def test_the_digest_covers_exactly_the_image_files(action: Path, tmp_path: Path) -> None:
+    def digest(path: Path) -> str:
+        return subprocess.run(
+            ["bash", str(ROOT / "resolve-image.sh"), "digest", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+    assert digest(action) == source_digest(action) == source_digest(ROOT)
+    copy = checkout(tmp_path / "copy")
+    for unrelated in ("README.md", "echo_notify/echo_server.py", "action.yml"):
+        with (copy / unrelated).open("a") as handle:
+            handle.write("\n# not in the image\n")
+    (copy / "image-ref.txt").write_text("ghcr.io/acme/echo-notify@sha256:" + "0" * 64)
+    assert digest(copy) == digest(action)
+    for name in ("templates/sync.j2", "Dockerfile", "requirements.txt", "echo_notify/echo.py"):
+        changed = checkout(tmp_path / name.replace("/", "-"))
+        with (changed / name).open("a") as handle:
+            handle.write("\n")
+        assert digest(changed) == source_digest(changed) != digest(action), name
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Registry.example.com/team/echo-notify",
+        "registry.example.com/team/echo-notify:v1",
+        "registry.example.com/team/echo-notify@sha256:" + "a" * 64,
+        "registry.example.com//echo-notify",
+        "registry example.com/echo-notify",
+        "https://registry.example.com/echo-notify",
+        "mirror/echo-notify\n::error::injected",
+    ],
+)
+def test_a_bad_image_input_fails_naming_the_input(action: Path, tmp_path: Path, value: str) -> None:
+    resolved = resolve(action, tmp_path, repository="acme/echo-notify", ref="v1", image=value)
+    assert resolved.code == 1
+    [line] = resolved.log.splitlines()
+    assert line.startswith("::error title=Echo Notify image::Input image: '")
+    assert "is not an image name without a tag" in line
+    assert not resolved.generated.exists()
+
+
+@pytest.mark.parametrize(
+    ("repository", "ref", "reason"),
+    [
+        ("", "v1", "the runner gave no action ref"),
+        ("acme/echo-notify", "", "the runner gave no action ref"),
+        ("other/outer", "v3", "the action ref names another action (other/outer@v3; we run"),
+        ("acme/echo-notify", "v1+build", "the ref v1+build cannot be an image tag"),
+    ],
+)
+def test_refs_that_name_no_image_of_ours(
+    tmp_path: Path, repository: str, ref: str, reason: str
+) -> None:
+    path = "/".join(["_actions", "acme", "echo-notify", *(ref or "v1").split("/")])
+    action = checkout(tmp_path / path)
+    resolved = resolve(action, tmp_path / "ws", repository=repository, ref=ref)
+    assert resolved.code == 0
+    assert resolved.first_line.startswith("::notice title=Echo Notify image::")
+    assert reason in resolved.first_line and resolved.image == "Dockerfile"
+
+
+def test_no_docker_command_builds_instead(tmp_path: Path) -> None:
+    tools = tmp_path / "bin"  # the runner's tools, less docker
+    tools.mkdir()
+    for folder in os.environ["PATH"].split(os.pathsep):
+        for tool in Path(folder).glob("*") if Path(folder).is_dir() else []:
+            if tool.name != "docker" and not (tools / tool.name).exists():
+                (tools / tool.name).symlink_to(tool)
+    action = checkout(tmp_path / "_actions" / "acme" / "echo-notify" / "v1")
+    resolved = resolve(
+        action,
+        tmp_path / "ws",
+        repository="acme/echo-notify",
+        ref="v1",
+        extra_env={"PATH": str(tools)},
+    )
+    assert resolved.code == 0, resolved.log
+    assert "no docker command on this runner" in resolved.first_line
+    assert resolved.image == "Dockerfile"
+
+
+@pytest.mark.parametrize(
+    "content", ["latest", "ghcr.io/acme/echo-notify:v1", "x@sha256:abc\n::error::injected\n"]
+)
+def test_a_broken_image_ref_file_is_a_warning(tmp_path: Path, content: str) -> None:
+    action = checkout(tmp_path / "action")
+    (action / "image-ref.txt").write_text(content)
+    resolved = resolve(action, tmp_path / "ws")
+    assert resolved.first_line.startswith("::warning title=Echo Notify image::")
+    assert "image-ref.txt holds no image@sha256 reference" in resolved.first_line
+    assert len(resolved.log.splitlines()) == 1 and not stray_commands(resolved.log)
+
+
+def test_off_linux_the_action_stops_with_one_error(tmp_path: Path) -> None:
+    done = run_step(STEPS[0], {}, {"PATH": os.environ["PATH"], "RUNNER_OS": "Windows"})
+    assert done.returncode == 1
+    assert done.stdout.startswith("::error title=Echo Notify::Echo Notify runs a Docker container")
+    assert "(this one is Windows)" in done.stdout
+
+
+def test_cleanup_removes_the_generated_action_only(action: Path, tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    (workspace / ".github" / "workflows").mkdir(parents=True)
+    (workspace / ".github" / "workflows" / "sync.yml").write_text("on: push\n")
+    assert resolve(action, workspace).generated.is_dir()
+    env = {"PATH": os.environ["PATH"], "GITHUB_WORKSPACE": str(workspace)}
+    assert run_step(STEPS[-1], {}, env).returncode == 0
+    assert sorted(str(p.relative_to(workspace)) for p in workspace.rglob("*")) == [
+        ".github",
+        ".github/workflows",
+        ".github/workflows/sync.yml",
+    ]
+
+
+def test_the_snapshot_upload_matches_what_the_program_writes(tmp_path: Path) -> None:
+    """The composite uploads exactly the file `history.write` leaves, under the artifact name
+    `history.lookup` looks for on the next run (insight.md)."""
+    upload = next(s for s in STEPS if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["if"] == "always()"
+    assert upload["with"]["if-no-files-found"] == "ignore"
+    kind_expr = (
+        "${{ steps.run.outputs.report != 'unknown' && steps.run.outputs.report || inputs.report }}"
+    )
+    kind = "sync"
+    name = upload["with"]["name"].replace("${{ github.job }}", "JOB").replace(kind_expr, kind)
+    assert name == history.artifact_name("JOB", kind)
+    snapshot = history.Snapshot(
+        kind=kind,
+        time=datetime.now(UTC),
+        run_id="1",
+        attempt=1,
+        severity="ok",
+        failed=False,
+        levels={},
+        figures={},
+        streak=Streak(),
+    )
+    written = history.write(tmp_path, snapshot)
+    path = (
+        upload["with"]["path"].replace("${{ runner.temp }}", str(tmp_path)).replace(kind_expr, kind)
+    )
+    assert Path(path) == written
+    steps = [s.get("name") for s in STEPS]
+    assert steps.index(upload["name"]) == steps.index(RUN["name"]) + 1  # right after the report
