@@ -44,17 +44,28 @@ KILLED = {1: "killed", 3: "killed", 36: "timeout", -24: "timeout", 24: "timeout"
 
 
 def copy_checkout(target: Path) -> None:
+    """Tracked and new files; mutmut then copies all of them beside the mutants (also_copy)."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
         capture_output=True,
         check=True,
     ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():  # a file deleted but not yet committed is skipped
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
+    names = [n for n in listed.split("\0") if n and (ROOT / n).is_file()]  # not deleted ones
+    for name in names:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name)
+    tops = sorted({name.split("/")[0] for name in names} - {PACKAGE, "tests"})
+    with (target / "pyproject.toml").open("a") as config:
+        config.write(f"also_copy = {json.dumps(tops)}\n")  # [tool.mutmut] is the last table
+
+
+def make_checkout(mutants: Path) -> None:
+    """Some tests list the checkout with git: the copy mutmut tests in is one (its own files
+    ignored)."""
+    subprocess.run(["git", "init", "-q"], cwd=mutants, check=True)
+    ignored = ("*.meta", "*.spans", "mutmut-*.json", "__pycache__/", ".hypothesis/")
+    (mutants / ".git" / "info" / "exclude").write_text("\n".join(ignored) + "\n")
 
 
 def mutant_names(work: Path) -> dict[str, Path]:
@@ -138,6 +149,7 @@ def main() -> None:
         copy_checkout(work)
         code = GENERATE.replace("JOBS", str(args.jobs))
         subprocess.run([sys.executable, "-c", code], cwd=work, check=True, capture_output=True)
+        make_checkout(work / "mutants")
         every = mutant_names(work)
         chosen = [n for n in every if n.startswith(f"{PACKAGE}.{args.module}.")] or list(every)
         if args.module and len(chosen) == len(every):
