@@ -17,7 +17,6 @@ import ast
 import contextlib
 import json
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.helpers import ROOT
+from tests.composite import checkout
 
 PACKAGE = "echo_notify"
 MUTMUT = Path(sys.executable).with_name("mutmut")
@@ -45,19 +44,12 @@ KILLED = {1: "killed", 3: "killed", 36: "timeout", -24: "timeout", 24: "timeout"
 
 def copy_checkout(target: Path) -> None:
     """Tracked and new files; mutmut then copies all of them beside the mutants (also_copy)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    names = [n for n in listed.split("\0") if n and (ROOT / n).is_file()]  # not deleted ones
-    for name in names:
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target / name)
-    tops = sorted({name.split("/")[0] for name in names} - {PACKAGE, "tests"})
-    with (target / "pyproject.toml").open("a") as config:
-        config.write(f"also_copy = {json.dumps(tops)}\n")  # [tool.mutmut] is the last table
+    checkout(target)
+    tops = sorted({p.name for p in target.iterdir()} - {PACKAGE, "tests"})
+    config = target / "pyproject.toml"
+    table = "\n[tool.mutmut]\n"
+    assert table in config.read_text(), f"pyproject.toml has no {table.strip()} table"
+    config.write_text(config.read_text().replace(table, f"{table}also_copy = {json.dumps(tops)}\n"))
 
 
 def make_checkout(mutants: Path) -> None:
