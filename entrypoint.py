@@ -5,4 +5,4 @@ import sys
 from echo_notify.main import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(argv=sys.argv[1:]))  # `watchdog`: the watchdog action's run

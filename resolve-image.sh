@@ -11,6 +11,9 @@
 # github.action_repository / github.action_ref, passed through the step's env:), MIRROR (the
 # `image` input). Candidates, in order: the tag for the ref, the image pinned in image-ref.txt
 # (written by the release workflow); MIRROR replaces their repository. README: "Which image runs".
+# The watchdog action (watchdog/action.yml) runs the same image: it sets ACTION_ROOT (the
+# repository's root, its GITHUB_ACTION_PATH/..), SPEC (its own action.yml, whose inputs and
+# outputs the generated action declares) and ARGS (`watchdog`, the program's argument).
 set -euo pipefail
 
 LABEL=dev.echo-notify.source-digest
@@ -104,19 +107,20 @@ joined() { # ITEM...: the items separated by "; "
   printf '%s' "${text%; }"
 }
 
-write_action() { # ACTION OUT IMAGE: the Docker action, its inputs and outputs read from action.yml
-  local action=$1 out=$2 image=$3
+write_action() { # ACTION OUT IMAGE: the Docker action, its inputs and outputs read from SPEC
+  local action=$1 out=$2 image=$3 spec=${SPEC:-$1/action.yml}
   rm -rf "$out"
   mkdir -p "$out"
   {
     echo "# Written by Echo Notify's resolve step for this run (resolve-image.sh); removed after it."
     echo "name: Echo Notify (container)"
     echo "description: Runs the Echo Notify image chosen by the resolve step."
-    block inputs "$action/action.yml"
-    block outputs "$action/action.yml" | grep -v '^ *value:'
+    block inputs "$spec"
+    block outputs "$spec" | grep -v '^ *value:'
     echo "runs:"
     echo "  using: docker"
     echo "  image: '$image'"
+    [ -z "${ARGS:-}" ] || echo "  args: ['$ARGS']"
   } >"$out/action.yml"
   if [ "$image" = Dockerfile ]; then # the build context: the files the digest covers
     { source_files "$action" && echo .dockerignore; } | tar -C "$action" -cf - -T - | tar -C "$out" -xf -
@@ -124,7 +128,8 @@ write_action() { # ACTION OUT IMAGE: the Docker action, its inputs and outputs r
 }
 
 resolve() {
-  local action=${GITHUB_ACTION_PATH:?} out=${GITHUB_WORKSPACE:?}/${GENERATED:?}
+  local action out=${GITHUB_WORKSPACE:?}/${GENERATED:?}
+  action=$(cd "${ACTION_ROOT:-${GITHUB_ACTION_PATH:?}}" && pwd)
   local repo=${ACTION_REPOSITORY:-} ref=${ACTION_REF:-} mirror=${MIRROR:-} pinned=''
   local want image use why why_level level=notice start elapsed
   local -a candidates=() reasons=()

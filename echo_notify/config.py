@@ -6,6 +6,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -57,9 +58,19 @@ class GitHubContext:
     debug: bool = False
 
 
+@dataclass(frozen=True)
+class Watch:
+    """One line of the watchdog's `workflows` input: `cold-email-sync.yml: 2h`."""
+
+    workflow: str
+    max_age: timedelta
+    written: str  # the age as the user wrote it, for the message
+
+
 @dataclass(frozen=True, kw_only=True)
 class Config:
-    metrics_file: Path
+    metrics_file: Path  # the workspace itself for the watchdog, which reads no file
+    workflows: tuple[Watch, ...] = ()  # the watchdog's: what to watch, and how stale is too stale
     echo_url: str
     echo_token: str = field(repr=False)
     recipients: tuple[str, ...]
@@ -151,20 +162,30 @@ def enabled(env: Mapping[str, str]) -> bool:
     return Inputs(env).flag("enabled")
 
 
-def load_config(env: Mapping[str, str]) -> Config:
+def load_config(env: Mapping[str, str], *, watchdog: bool = False) -> Config:
+    """The report's inputs; with ``watchdog``, the watchdog's (watchdog/action.yml): its
+    `workflows` instead of a metrics file."""
     inputs = Inputs(env)
     github = github_context(env)
     dry_run = inputs.flag("dry-run")
 
     metrics = inputs.get("metrics-file")
-    if not metrics:
+    watched = watches(inputs.get("workflows")) if watchdog else ()
+    if not metrics and not watchdog:
         raise InputError(
             "Input 'metrics-file' is required: set it to the JSON file your pipeline step "
             "wrote, e.g. `metrics-file: sync-metrics.json`."
         )
+    if watchdog and not inputs.get("github-token"):
+        raise InputError(
+            "Input 'github-token' is empty: the watchdog reads the workflows' runs through the "
+            "GitHub API. Leave it at its default (`${{ github.token }}`) and give the job "
+            "`permissions: actions: read`."
+        )
     template = inputs.get("template")
     return Config(
         metrics_file=github.workspace / metrics,
+        workflows=watched,
         echo_url=echo_url(inputs.get("echo-url"), dry_run),
         echo_token=inputs.get("echo-token"),
         recipients=recipients(inputs.get("channel")),
@@ -298,3 +319,32 @@ def url(name: str, raw: str) -> str:
             "localhost), so nothing is sent in clear text."
         )
     return raw
+
+
+_WATCH = re.compile(r"([A-Za-z0-9._-]+\.ya?ml)\s*:\s*((\d+(?:\.\d+)?)\s*(m|min|h|d))")
+UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def watches(raw: str) -> tuple[Watch, ...]:
+    """`workflow-file: max-age` lines: the workflows the watchdog checks, each once."""
+    found: dict[str, Watch] = {}
+    for line in (part.strip() for part in raw.splitlines()):
+        if not line or line.startswith("#"):
+            continue
+        match = _WATCH.fullmatch(line)
+        if not match:
+            raise InputError(
+                f"Input 'workflows': cannot read the line {line!r}. Write one workflow per line "
+                "as `file-name.yml: max-age`, the age in m, h or d, e.g. `cold-email-sync.yml: 2h`."
+            )
+        seconds = float(match.group(3)) * UNITS[match.group(4)]
+        if not 60 <= seconds <= 90 * 86400:
+            raise InputError(
+                f"Input 'workflows': the age in {line!r} must be from 1 minute to 90 days."
+            )
+        found[match.group(1)] = Watch(match.group(1), timedelta(seconds=seconds), match.group(2))
+    if not found:
+        raise InputError(
+            "Input 'workflows' names no workflow: give lines like `cold-email-sync.yml: 2h`."
+        )
+    return tuple(found.values())

@@ -117,9 +117,10 @@ def run_link(ctx: GitHubContext, fallback: object = None) -> str:
     return ""
 
 
-def api_client(ctx: GitHubContext, token: str) -> Github | None:
-    """PyGithub for the run's repository; None without a token, or under act (no such run)."""
-    if not token or ctx.act or not ctx.repository:
+def api_client(ctx: GitHubContext, token: str, *, act_too: bool = False) -> Github | None:
+    """PyGithub for the run's repository; None without a token, or under act (no such run)
+    unless ``act_too`` (the watchdog reads the real repository's workflows from a local run)."""
+    if not token or (ctx.act and not act_too) or not ctx.repository:
         return None
     from github import Auth, Github  # noqa: PLC0415 -- slow import, needed only here
 

@@ -31,6 +31,7 @@ ARTIFACT_LIMIT = 1024 * 1024  # bytes of the zipped artifact; a snapshot is unde
 SNAPSHOT_LIMIT = 64 * 1024  # bytes of the snapshot inside it
 LOOKUP_BUDGET = 15.0  # seconds for the whole look-up; the report must not wait on history
 LEVELS = ("ok", "warning", "critical")
+KINDS = ("sync", "drain", "poll", "watchdog")  # what keeps a snapshot
 
 
 def artifact_name(job: str, kind: str) -> str:

@@ -6,7 +6,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -14,7 +14,7 @@ from typing import Any, Literal, TextIO
 
 import requests
 
-from . import history, report
+from . import history, report, watchdog
 from . import metrics as metrics_file
 from .config import Config, NotifyOn, enabled, github_context, load_config
 from .echo import Echo, Policy
@@ -23,7 +23,9 @@ from .github import Runner, api_client, job_link, run_link
 from .history import HistoryError, Snapshot
 from .render import WHOLE, Safe, compose, render
 
-Quiet = Literal["", "ok", "unchanged"]
+# Why a run posts nothing: notify-on's "ok" and "unchanged"; the watchdog's "well" (all is
+# and was well) and "same" (the same problems as at the previous check).
+Quiet = Literal["", "ok", "unchanged", "well", "same"]
 
 
 @dataclass
@@ -112,6 +114,35 @@ def action(
     conclude(config, runner, echo, model, result, previous=ctx.previous)
 
 
+def watch(
+    config: Config,
+    runner: Runner,
+    echo: Echo,
+    *,
+    recall: Callable[[str], Snapshot | None],
+    now: datetime,
+    result: Result,
+) -> None:
+    """The watchdog's flow: check the workflows, compare with the previous check, post news."""
+    result.report, result.run_url = "watchdog", run_link(config.github)
+    client = api_client(config.github, config.github_token, act_too=True)
+    assert client is not None  # load_config requires the token for the watchdog
+    findings = watchdog.check(client, config.github.repository, config.workflows, now)
+    previous = recall("watchdog")
+    ctx = report.Context(
+        timezone=config.timezone,
+        job_status="success",
+        now=now,
+        run_url=result.run_url,
+        local_run=config.github.act,
+        previous=previous,
+    )
+    model = watchdog.model(findings, ctx)
+    news = watchdog.worth_a_message(model, previous.levels if previous else None)
+    why: Quiet = "" if news else "well" if model.severity == "ok" else "same"
+    conclude(config, runner, echo, model, result, why_quiet=why)
+
+
 def conclude(
     config: Config,
     runner: Runner,
@@ -121,14 +152,17 @@ def conclude(
     *,
     previous: Snapshot | None = None,
     alert_for: MetricsError | None = None,
+    why_quiet: Quiet | None = None,
 ) -> None:
     """Post the message unless `notify-on` says it is not worth one, keep this run's snapshot
     for the next run, and tell the dead-man check that the step did its job."""
-    result.quiet = "" if alert_for else quiet(config.notify_on, model, previous)
+    if why_quiet is None:
+        why_quiet = "" if alert_for else quiet(config.notify_on, model, previous)
+    result.quiet = why_quiet
     publish(config, runner, echo, model, result, alert_for=alert_for)
     if config.history and not config.dry_run and not config.github.act:
         folder = config.github.runner_temp
-        if folder and model.kind in ("sync", "drain", "poll"):
+        if folder and model.kind in history.KINDS:
             run = config.github
             history.write(folder, Snapshot.of(model, run.run_id, run.run_attempt))
     if config.heartbeat_url and result.outcome in ("delivered", "quiet"):
@@ -153,7 +187,7 @@ def quiet(notify_on: NotifyOn, model: report.Model, previous: Snapshot | None) -
 def previous_snapshot(config: Config, runner: Runner, kind: str) -> Snapshot | None:
     """The previous run's snapshot for trends, or None (one notice when the look-up failed)."""
     ctx = config.github
-    if not config.history or config.dry_run or ctx.act or kind not in ("sync", "drain", "poll"):
+    if not config.history or config.dry_run or ctx.act or kind not in history.KINDS:
         return None
     client = api_client(ctx, config.github_token)
     if client is None or not ctx.run_id:
@@ -288,11 +322,14 @@ def main(
     env: Mapping[str, str] | None = None,
     out: TextIO | None = None,
     *,
+    argv: Sequence[str] = (),
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = NOW,
 ) -> int:
-    """The process: real clients built here and handed to ``action``; tests may pass a clock."""
+    """The process: real clients built here and handed to ``action`` (or to ``watch`` when
+    ``argv`` is `watchdog`, as the watchdog action runs the image); tests may pass a clock."""
+    watching = list(argv) == ["watchdog"]
     env = os.environ if env is None else env
     runner = Runner(github_context(env), out or utf8(sys.stdout))
     result = Result()
@@ -303,7 +340,7 @@ def main(
             result.outcome = "skipped"
             runner.annotate("notice", "Echo Notify", "Skipped: `enabled` is false.")
         else:
-            config = load_config(env)
+            config = load_config(env, watchdog=watching)
             runner.mask(config.secrets)
             echo = Echo(
                 config.echo_url,
@@ -314,15 +351,21 @@ def main(
                 clock=clock,
                 sleep=sleep,
             )
-            action(
-                config,
-                runner,
-                echo,
-                find_job_link=lambda: job_link(config.github, config.github_token, runner.debug),
-                recall=lambda kind: previous_snapshot(config, runner, kind),
-                now=now(),
-                result=result,
-            )
+            recall = partial(previous_snapshot, config, runner)
+            if watching:
+                watch(config, runner, echo, recall=recall, now=now(), result=result)
+            else:
+                action(
+                    config,
+                    runner,
+                    echo,
+                    find_job_link=lambda: job_link(
+                        config.github, config.github_token, runner.debug
+                    ),
+                    recall=recall,
+                    now=now(),
+                    result=result,
+                )
     except ActionError as exc:
         failure = exc
     except Exception as exc:  # noqa: BLE001 -- a bug must not break the user's pipeline

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
 from tests.helpers import running
 
@@ -44,6 +45,7 @@ class Workflow:
     path: str = ".github/workflows/cold-email-sync.yml"
     state: str = "active"
     runs: list[Run] = field(default_factory=list)  # newest first
+    name: str = ""
 
 
 @dataclass
@@ -88,7 +90,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         if state.status != 200:
             self.answer(state.status, {"message": "Resource not accessible by integration"})
             return
-        found = self.route(state, path)
+        query = dict(parse_qsl(self.path.partition("?")[2]))
+        found = self.route(state, path, query)
         if found is None:
             self.answer(404, {"message": "Not Found"})
         elif isinstance(found, str):
@@ -99,7 +102,15 @@ class ApiHandler(BaseHTTPRequestHandler):
         else:
             self.answer(200, found)
 
-    def route(self, state: Actions, path: str) -> dict[str, Any] | str | None:
+    def route(
+        self, state: Actions, path: str, query: dict[str, str]
+    ) -> dict[str, Any] | str | None:
+        if path == REPO:
+            return {
+                "full_name": "acme/cold-email",
+                "url": f"{state.api}/repos/acme/cold-email",
+                "default_branch": "main",
+            }
         parts = path.removeprefix(REPO + "/actions/").split("/")
         if parts[0] == "runs" and len(parts) == 2:
             workflow = state.workflow_of(int(parts[1]))
@@ -127,7 +138,12 @@ class ApiHandler(BaseHTTPRequestHandler):
             if workflow is None:
                 return None
             if parts[2:] == ["runs"]:
-                runs = [run_json(state, workflow, r.id) for r in workflow.runs]
+                wanted = query.get("status")  # the API's filter: `success` is a conclusion
+                runs = [
+                    run_json(state, workflow, r.id)
+                    for r in workflow.runs
+                    if wanted is None or r.conclusion == wanted
+                ]
                 return {"total_count": len(runs), "workflow_runs": runs}
             return workflow_json(state, workflow)
         if parts[0] == "artifacts" and parts[2:] == ["zip"]:
@@ -156,6 +172,7 @@ def run_json(state: Actions, workflow: Workflow, run_id: int) -> dict[str, Any]:
         "status": "completed",
         "conclusion": run.conclusion,
         "created_at": run.created_at,
+        "run_started_at": run.created_at,
     }
 
 
@@ -165,7 +182,7 @@ def workflow_json(state: Actions, workflow: Workflow) -> dict[str, Any]:
         "url": f"{state.api}/repos/acme/cold-email/actions/workflows/{workflow.id}",
         "path": workflow.path,
         "state": workflow.state,
-        "name": workflow.path.rsplit("/", 1)[-1],
+        "name": workflow.name or workflow.path.rsplit("/", 1)[-1],
     }
 
 

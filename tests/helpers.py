@@ -133,8 +133,8 @@ def running(server: S) -> Iterator[S]:
         server.server_close()
 
 
-def action_inputs() -> dict[str, dict[str, Any]]:
-    return yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]  # type: ignore[no-any-return]
+def action_inputs(action: Path = ROOT) -> dict[str, dict[str, Any]]:
+    return yaml.safe_load((action / "action.yml").read_text())["inputs"]  # type: ignore[no-any-return]
 
 
 def runner_env(
@@ -144,15 +144,18 @@ def runner_env(
     *,
     github_token: str = "",
     extra: dict[str, str] | None = None,
+    action: Path = ROOT,
 ) -> dict[str, str]:
-    """The environment the GitHub runner gives a Docker action's process."""
+    """The environment the GitHub runner gives a Docker action's process (the inputs of the
+    action.yml in ``action``: the report's, or the watchdog's)."""
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(files / "home")}
-    for name, spec in action_inputs().items():
+    declared = action_inputs(action)
+    for name, spec in declared.items():
         default = str(spec.get("default", ""))
         if default == "${{ github.token }}":
             default = github_token
         env["INPUT_" + name.replace(" ", "_").upper()] = inputs.get(name, default)
-    unknown = set(inputs) - set(action_inputs())
+    unknown = set(inputs) - set(declared)
     assert not unknown, f"not declared in action.yml: {unknown}"
     for name in ("set_output", "step_summary"):
         (files / name).write_text("")

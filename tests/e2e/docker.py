@@ -160,8 +160,11 @@ def run_as_runner(
     *,
     extra: dict[str, str] | None = None,
     github_token: str = "",
+    action_args: tuple[str, ...] = (),
+    action_yml: Path | None = None,
 ) -> tuple[int, str, dict[str, str], str]:
-    """`docker run` as actions/runner's ContainerActionHandler does for a Docker action."""
+    """`docker run` as actions/runner's ContainerActionHandler does for a Docker action (its
+    `runs.args` after the image; inputs declared by ``action_yml``, the root's by default)."""
     host = {
         name: tmp / name
         for name in (
@@ -181,6 +184,7 @@ def run_as_runner(
         inputs,
         github_token=github_token,
         extra=extra,
+        action=action_yml or ROOT,
     )
     env.pop("PATH", None)  # the runner passes PATH only when a workflow set it
     env.pop("HOME")
@@ -210,7 +214,7 @@ def run_as_runner(
     args += ["-e", "GITHUB_ACTIONS=true", "-e", "CI=true"]
     for source, target in mounts.items():
         args += ["-v", f"{source}:{target}"]
-    done = docker(*args, image, check=False, timeout=300)
+    done = docker(*args, image, *action_args, check=False, timeout=300)
     files = host["_runner_file_commands"]
     return (
         done.returncode,

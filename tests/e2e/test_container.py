@@ -12,7 +12,8 @@ import pytest
 
 from tests.composite import image_files, source_digest
 from tests.e2e.docker import TAG, build, docker, require_engine, run_as_act, run_as_runner
-from tests.helpers import EXAMPLES, Fault, ScriptedEcho, golden_message
+from tests.fake_github import Actions, Run, Workflow, fake_actions
+from tests.helpers import EXAMPLES, ROOT, Fault, ScriptedEcho, golden_message
 
 pytestmark = pytest.mark.docker
 TOKEN = "echo-s3cret-in-container"
@@ -151,7 +152,12 @@ def test_the_image_holds_the_action_files_its_digest_covers(image: str) -> None:
         "run", "--rm", "--entrypoint", "/bin/sh", image, "-c",
         "cd /app && find . -type f ! -name '*.pyc' | sort",
     ).stdout.split()  # fmt: skip
-    held = sorted(name.removeprefix("./") for name in listing)
+    compiled = [n for n in listing if n.startswith("./templates-compiled/")]
+    held = sorted(name.removeprefix("./") for name in listing if name not in compiled)
+    # Every template compiled at build time (Jinja's bytecode cache; one entry serves both
+    # formats: the compiled code is the same, the escaping is looked up when it runs).
+    templates = [n for n in image_files() if n.endswith(".j2")]
+    assert len(compiled) == len(templates)
     assert held == [n for n in image_files() if n not in ("Dockerfile", "requirements.txt")]
     assert "echo_notify/echo_server.py" not in held
     labels = json.loads(docker("image", "inspect", image).stdout)[0]["Config"]["Labels"]
@@ -179,3 +185,32 @@ def test_no_python_file_is_compiled_when_the_container_starts(image: str, tmp_pa
         "--entrypoint", "/venv/bin/python", image, "-c", probe,
     )  # fmt: skip
     assert done.stdout.splitlines()[-1] == "0 []", done.stdout[-2000:]
+
+
+def test_the_watchdog_runs_in_the_same_image(
+    image: str, echo: ScriptedEcho, tmp_path: Path
+) -> None:
+    """As watchdog/action.yml runs it: the same image, `runs.args: [watchdog]`, its own inputs."""
+    with fake_actions(Actions(workflows=[])) as actions:
+        actions.workflows.append(
+            Workflow(
+                id=1,
+                path=".github/workflows/cold-email-sync.yml",
+                name="Cold Email Sync",
+                runs=[Run(7, conclusion="failure", created_at="2026-01-15T09:00:00Z")],
+            )
+        )
+        code, log, outputs, summary = run_as_runner(
+            image,
+            tmp_path,
+            {"workflows": "cold-email-sync.yml: 2h", "echo-url": echo.url, "history": "false"},
+            github_token="ghs_containerWatch",
+            extra={"GITHUB_API_URL": actions.api},
+            action_args=("watchdog",),
+            action_yml=ROOT / "watchdog",
+        )
+    assert code == 0, log
+    assert outputs["severity"] == "critical" and outputs["delivered"] == "true"
+    content = json.loads(echo.store.requests[0]["body"])["content"]
+    assert "*Cold Email Sync* has no successful run on the default branch" in content
+    assert "Traceback" not in log and "ghs_containerWatch" not in summary

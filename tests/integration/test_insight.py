@@ -119,7 +119,7 @@ def test_problems_only_posts_the_problems_and_one_recovery(
 
     critical = pipeline.run(sync(70, 1390), 15, **{"notify-on": "problems"})
     assert critical.outputs["severity"] == "critical"
-    assert "⚠️ 2nd sync with problems in a row (since 2:00 PM)" in critical.content
+    assert "🚨 2nd sync with problems in a row (since 2:00 PM)" in critical.content  # critical now
     assert "Current: 1,390 / 24,000 leads (5.8% utilized)\n" in critical.content  # unchanged
     assert "▼ 15.0 pts" in critical.content
 

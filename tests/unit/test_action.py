@@ -261,3 +261,31 @@ def test_the_snapshot_upload_matches_what_the_program_writes(tmp_path: Path) -> 
     assert Path(path) == written
     steps = [s.get("name") for s in STEPS]
     assert steps.index(upload["name"]) == steps.index(RUN["name"]) + 1  # right after the report
+
+
+WATCHDOG = action_yml(ROOT / "watchdog")
+WATCHDOG_STEPS: list[dict[str, Any]] = WATCHDOG["runs"]["steps"]
+
+
+def test_the_watchdog_passes_every_input_and_maps_every_output() -> None:
+    run = next(step for step in WATCHDOG_STEPS if step.get("id") == "run")
+    assert run["with"] == {name: f"${{{{ inputs.{name} }}}}" for name in WATCHDOG["inputs"]}
+    mapped = {name: spec["value"] for name, spec in WATCHDOG["outputs"].items()}
+    assert mapped == {name: f"${{{{ steps.run.outputs.{name} }}}}" for name in mapped}
+    # Its outputs are a subset of the program's: the same names the report action maps.
+    assert set(mapped) <= set(ACTION["outputs"])
+    assert WATCHDOG_STEPS[0]["if"] == "runner.os != 'Linux'"
+    assert WATCHDOG_STEPS[-1]["if"] == "always()" and "rm -rf" in WATCHDOG_STEPS[-1]["run"]
+
+
+def test_the_watchdog_runs_the_same_image_with_its_own_inputs(action: Path, tmp_path: Path) -> None:
+    done = resolve(action / "watchdog", tmp_path)  # no ref: the Dockerfile, with its notice
+    assert done.code == 0, done.log
+    generated = done.action
+    assert generated["inputs"] == WATCHDOG["inputs"]
+    assert set(generated["outputs"]) == set(WATCHDOG["outputs"])
+    assert generated["runs"] == {"using": "docker", "image": "Dockerfile", "args": ["watchdog"]}
+    # The build context is the repository's, the same files the report action builds from.
+    assert (done.generated / "Dockerfile").read_bytes() == (ROOT / "Dockerfile").read_bytes()
+    assert (done.generated / "entrypoint.py").exists()
+    assert done.generated.name == "echo-notify-watchdog"

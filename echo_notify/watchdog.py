@@ -1,0 +1,165 @@
+"""The watchdog (insight.md): notice silence. For each watched workflow, through PyGithub: is it
+disabled, and did it succeed on the default branch within its `max-age`? One message when
+something is wrong (or changes), one when all is well again; nothing while all stays well."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from .config import Watch
+from .errors import ActionError
+from .report import Context, Level, Model, advance
+
+if TYPE_CHECKING:
+    from github import Github
+    from github.WorkflowRun import WorkflowRun
+
+Problem = Literal["", "disabled", "stale", "never", "missing"]
+DISABLED = ("disabled_inactivity", "disabled_manually")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    workflow: str  # the file name, as in the input
+    name: str  # the workflow's own name
+    problem: Problem
+    state: str = ""
+    max_age: str = ""  # as written in the input
+    last_success: datetime | None = None
+    newest_url: str = ""  # the newest run on the default branch, whatever its result
+    newest_result: str = ""
+
+    @property
+    def level(self) -> Level:
+        return "critical" if self.problem else "ok"
+
+
+class WatchError(ActionError):
+    """The GitHub API cannot be read at all: no verdict about any workflow."""
+
+    title = "Echo Notify watchdog: cannot read the workflows"
+
+
+def check(
+    client: Github, repository: str, watches: tuple[Watch, ...], now: datetime
+) -> list[Finding]:
+    from github import GithubException  # noqa: PLC0415 -- slow import, needed only here
+
+    try:
+        repo = client.get_repo(repository)
+        branch = repo.default_branch
+        return [_check(repo, branch, watch, now) for watch in watches]
+    except GithubException as exc:
+        hint = (
+            " Give the job `permissions: actions: read` (and `contents: read`)."
+            if exc.status in (401, 403)
+            else ""
+        )
+        raise WatchError(
+            f"The GitHub API answered HTTP {exc.status} while reading {repository}'s workflows."
+            f"{hint}"
+        ) from None
+
+
+def _check(repo: Any, branch: str, watch: Watch, now: datetime) -> Finding:
+    from github import UnknownObjectException  # noqa: PLC0415
+
+    try:
+        workflow = repo.get_workflow(watch.workflow)
+        name, state = workflow.name, workflow.state
+    except UnknownObjectException:
+        return Finding(workflow=watch.workflow, name=watch.workflow, problem="missing")
+    newest: WorkflowRun | None = next(iter(workflow.get_runs(branch=branch)), None)
+    success = next(iter(workflow.get_runs(branch=branch, status="success")), None)
+    last = _started(success) if success else None
+    problem: Problem = ""
+    if state in DISABLED:
+        problem = "disabled"
+    elif last is None:
+        problem = "never"
+    elif now - last > watch.max_age:
+        problem = "stale"
+    return Finding(
+        workflow=watch.workflow,
+        name=name,
+        problem=problem,
+        state=state,
+        max_age=watch.written,
+        last_success=last,
+        newest_url=newest.html_url if newest else "",
+        newest_result=(newest.conclusion or newest.status) if newest else "",
+    )
+
+
+def _started(run: WorkflowRun) -> datetime:
+    return run.run_started_at or run.created_at
+
+
+def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model:
+    """The watchdog's message: the problems, or (when they just cleared) all well again."""
+    levels: dict[str, Level | None] = {f.workflow: f.level for f in findings}
+    severity: Level = "critical" if any(f.problem for f in findings) else "ok"
+    streak = advance(ctx.previous, severity, False, ctx.now)
+    now = ctx.now.astimezone(ctx.timezone)
+    shown = [
+        {
+            "workflow": f.workflow,
+            "name": f.name,
+            "problem": f.problem,
+            "state": f.state,
+            "max_age": f.max_age,
+            "last_success": f.last_success.astimezone(ctx.timezone) if f.last_success else None,
+            "date": _date(f.last_success, now, ctx),
+            "hours_ago": int((ctx.now - f.last_success).total_seconds() // 3600)
+            if f.last_success
+            else None,
+            "newest_url": f.newest_url,
+            "newest_result": f.newest_result,
+        }
+        for f in findings
+    ]
+    variables = {
+        "report": "watchdog",
+        "time": now,
+        "date": "",
+        "severity": severity,
+        "findings": shown,
+        "problems": [f for f in shown if f["problem"]],
+        "recovered": ctx.previous is not None
+        and ctx.previous.severity != "ok"
+        and severity == "ok",
+        "run_url": ctx.run_url,
+        "local_run": ctx.local_run,
+        "branch": branch_hint,
+    }
+    return Model(
+        kind="watchdog",
+        template="watchdog.j2",
+        time=ctx.now,
+        severity=severity,
+        failed=False,
+        levels=levels,
+        streak=streak,
+        variables=variables,
+    )
+
+
+def _date(moment: datetime | None, now: datetime, ctx: Context) -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(ctx.timezone)
+    return "" if local.date() == now.date() else "day" if local.year == now.year else "year"
+
+
+def worth_a_message(current: Model, previous_levels: dict[str, Level | None] | None) -> bool:
+    """Post when something is wrong and it is news (new, changed, or no earlier snapshot), and
+    once when all is well again; stay quiet while all stays well or a problem is unchanged."""
+    problems = current.severity != "ok"
+    if previous_levels is None:
+        return problems
+    was_wrong = any(level != "ok" for level in previous_levels.values())
+    if not problems:
+        return was_wrong
+    return current.levels != previous_levels

@@ -1,0 +1,195 @@
+"""The watchdog through main(argv=["watchdog"]), as its action runs the image, against the fake
+GitHub API: disabled workflows, stale successes, all well (no post), recovery (insight.md)."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from echo_notify.main import main
+from tests.fake_github import Actions, Run, Workflow, fake_actions
+from tests.helpers import ROOT, ScriptedEcho, parse_outputs, runner_env
+
+NY = ZoneInfo("America/New_York")
+TOKEN = "ghs_watchdogToken7"
+WATCHED = "cold-email-sync.yml: 2h\ndrain-leads.yml: 5h"
+
+
+@dataclass
+class Check:
+    code: int
+    log: str
+    outputs: dict[str, str]
+    summary: str
+    content: str
+
+
+class Watchdog:
+    """Hourly checks of the same workflow; the composite's upload step emulated after each."""
+
+    def __init__(self, tmp: Path, echo: ScriptedEcho, actions: Actions) -> None:
+        self.tmp, self.echo, self.actions = tmp, echo, actions
+        self.run_id = 5000
+        self.actions.workflows.append(Workflow(id=99, path=".github/workflows/watchdog.yml"))
+
+    def check(self, hour: int, **inputs: str) -> Check:
+        self.run_id += 1
+        self.actions.workflows[-1].runs.insert(0, Run(self.run_id))
+        work = self.tmp / f"check-{self.run_id}"
+        (work / "files" / "home").mkdir(parents=True)
+        (work / "temp").mkdir()
+        env = runner_env(
+            work,
+            work / "files",
+            {"workflows": WATCHED, "echo-url": self.echo.url, **inputs},
+            github_token=TOKEN,
+            action=ROOT / "watchdog",
+            extra={
+                "GITHUB_API_URL": self.actions.api,
+                "GITHUB_RUN_ID": str(self.run_id),
+                "GITHUB_JOB": "watch",
+                "RUNNER_TEMP": str(work / "temp"),
+            },
+        )
+        before = len(self.echo.store.requests)
+        out = io.StringIO()
+        now = datetime(2026, 1, 15, hour, 0, tzinfo=NY)
+        code = main(env, out, argv=["watchdog"], now=lambda: now)
+        snapshot = work / "temp" / "echo-notify" / "watchdog.json"
+        if snapshot.exists():
+            self.actions.upload(
+                self.run_id, "echo-notify-watch-watchdog", "watchdog.json", snapshot.read_bytes()
+            )
+        created = [
+            json.loads(r["body"])["content"]
+            for r in self.echo.store.requests[before:]
+            if r["path"] == "/api/v1/messages"
+        ]
+        return Check(
+            code,
+            out.getvalue(),
+            parse_outputs((work / "files" / "set_output").read_text()),
+            (work / "files" / "step_summary").read_text(),
+            created[-1] if created else "",
+        )
+
+
+def runs(*spec: tuple[str, str]) -> list[Run]:
+    """Runs newest first, as (conclusion, start time in New York on the test day)."""
+    out = []
+    for i, (conclusion, hhmm) in enumerate(spec):
+        start = datetime.fromisoformat(f"2026-01-15T{hhmm}").replace(tzinfo=NY)
+        out.append(Run(900 - i, conclusion=conclusion, created_at=start.isoformat()))
+    return out
+
+
+@pytest.fixture
+def actions() -> Actions:
+    with fake_actions(Actions(workflows=[])) as state:
+        state.workflows.extend(
+            [
+                Workflow(
+                    id=1,
+                    path=".github/workflows/cold-email-sync.yml",
+                    name="Cold Email Sync",
+                    runs=runs(("success", "09:00:00")),
+                ),
+                Workflow(
+                    id=2,
+                    path=".github/workflows/drain-leads.yml",
+                    name="Drain Leads",
+                    runs=runs(("success", "10:00:00")),
+                ),
+            ]
+        )
+        yield state
+
+
+@pytest.fixture
+def dog(tmp_path: Path, echo: ScriptedEcho, actions: Actions) -> Watchdog:
+    return Watchdog(tmp_path, echo, actions)
+
+
+def test_all_well_posts_nothing(dog: Watchdog) -> None:
+    check = dog.check(10)  # the sync succeeded at 9:00, within 2 h; the drain at 10:00
+    assert check.code == 0 and check.outputs["posted"] == "false"
+    assert check.outputs["severity"] == "ok" and dog.echo.store.requests == []
+    assert "every watched workflow is well" in check.summary
+
+
+def test_stale_success_then_recovery(dog: Watchdog, actions: Actions) -> None:
+    sync = actions.workflows[0]
+    sync.runs = runs(("failure", "13:30:00"), ("failure", "12:00:00"), ("success", "09:00:00"))
+    stale = dog.check(14)
+    assert stale.outputs["posted"] == "true" and stale.outputs["severity"] == "critical"
+    newest = "https://github.com/acme/cold-email/actions/runs/900"
+    assert (
+        "• 🚨 No successful *Cold Email Sync* since 9:00 AM (5h ago; expected within 2h): "
+        f"<{newest}|newest run> (failure)"
+    ) in stale.content
+    assert stale.content.startswith("🚨 *Watchdog: 1 workflow needs attention* | 2:00 PM EST")
+
+    same = dog.check(15)  # the same problem: posted once, not every hour
+    assert same.outputs["posted"] == "false"
+    assert "the same problems as at the previous check" in same.summary
+
+    sync.runs.insert(0, Run(901, conclusion="success", created_at="2026-01-15T15:30:00-05:00"))
+    drain = actions.workflows[1]  # its 5 h would run out at 3 PM: it ran again at noon
+    drain.runs.insert(0, Run(902, conclusion="success", created_at="2026-01-15T12:00:00-05:00"))
+    back = dog.check(16)
+    assert back.outputs["posted"] == "true" and back.outputs["severity"] == "ok"
+    assert back.content.startswith("✅ *Watchdog: all workflows running again* | 4:00 PM EST")
+    assert "• Cold Email Sync: last success 3:30 PM\n" in back.content
+    assert len([r for r in dog.echo.store.requests if r["path"].endswith("/send")]) == 2
+
+
+def test_disabled_workflow_says_how_to_enable_it(dog: Watchdog, actions: Actions) -> None:
+    actions.workflows[1].state = "disabled_inactivity"
+    check = dog.check(10)
+    assert check.outputs["severity"] == "critical"
+    assert "*Drain Leads* is disabled after 60 days without activity in the repository" in (
+        check.content
+    )
+    assert "`gh workflow enable drain-leads.yml`" in check.content
+
+
+def test_a_new_problem_is_news(dog: Watchdog, actions: Actions) -> None:
+    actions.workflows[1].state = "disabled_manually"
+    assert dog.check(10).outputs["posted"] == "true"
+    actions.workflows[0].runs = runs(("success", "06:00:00"))
+    second = dog.check(11)
+    assert second.outputs["posted"] == "true"
+    assert "2 workflows need attention" in second.content and "by hand" in second.content
+
+
+def test_unknown_workflow_file(dog: Watchdog) -> None:
+    check = dog.check(10, workflows="cold-email-sync.yml: 2h\nnightly.yml: 1d")
+    assert "`nightly.yml` is not a workflow of this repository" in check.content
+
+
+def test_no_actions_permission(dog: Watchdog, actions: Actions) -> None:
+    actions.status = 403
+    check = dog.check(10)
+    assert check.code == 0 and check.outputs["delivered"] == "false"
+    warnings = [line for line in check.log.splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 1 and "permissions: actions: read" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("workflows", "message"),
+    [
+        ("cold-email-sync.yml", "cannot read the line 'cold-email-sync.yml'"),
+        ("cold-email-sync.yml: soon", "cannot read the line"),
+        ("cold-email-sync.yml: 91d", "from 1 minute to 90 days"),
+        ("", "names no workflow"),
+    ],
+)
+def test_bad_workflows_input(dog: Watchdog, workflows: str, message: str) -> None:
+    check = dog.check(10, workflows=workflows)
+    assert check.code == 1 and "Input 'workflows'" in check.log and message in check.log
