@@ -160,8 +160,11 @@ def main() -> None:
             )
         codes = results(work)
         if done.returncode or any(codes.get(n) is None for n in chosen):
-            print(log.read_text().replace("\r", "\n")[-3000:])
-            sys.exit(f"mutmut run failed (exit {done.returncode}); its log's end is above")
+            text = log.read_text().replace("\r", "\n")
+            print(text[-3000:])
+            red = "failed to collect stats" in text or "Failed to run clean test" in text
+            why = ": the fast suite fails without any mutant; make it pass first" if red else ""
+            sys.exit(f"mutmut run failed (exit {done.returncode}){why}. Its log's end is above.")
         status = {n: KILLED.get(codes[n] or 0, "survived") for n in chosen}
         no_tests = {n for n in chosen if codes[n] in (5, 33)}
         survivors = [
