@@ -299,18 +299,20 @@ GAUGES = {  # gauge: (report, section, field)
 @pytest.mark.parametrize(
     ("gauge", "value", "level"),
     [  # each threshold exactly, and just either side: a level starts at its line
-        ("capacity", 69.99, "ok"),
+        ("capacity", 69.94, "ok"),
         ("capacity", 70, "warning"),
-        ("capacity", 89.99, "warning"),
+        ("capacity", 89.94, "warning"),
         ("capacity", 90, "critical"),
         ("verification", 90, "ok"),
-        ("verification", 89.99, "warning"),
+        ("verification", 89.94, "warning"),
         ("verification", 80, "warning"),
-        ("verification", 79.99, "critical"),
+        ("verification", 79.94, "critical"),
         ("deletion", 95, "ok"),
-        ("deletion", 94.99, "warning"),
+        ("deletion", 94.94, "warning"),
         ("deletion", 80, "warning"),
-        ("deletion", 79.99, "critical"),
+        ("deletion", 79.94, "critical"),
+        ("capacity", 69.95, "warning"),  # shown as 70.0 %: judged as shown
+        ("verification", 89.95, "ok"),  # shown as 90.0 %
     ],
 )
 def test_severity_at_each_threshold(tmp_path: Path, gauge: str, value: float, level: str) -> None:
