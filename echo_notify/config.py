@@ -183,6 +183,12 @@ def load_config(env: Mapping[str, str], *, watchdog: bool = False) -> Config:
             "`permissions: actions: read`."
         )
     template = inputs.get("template")
+    if template and not (github.workspace / template).is_file():
+        what = "is a directory" if (github.workspace / template).is_dir() else "does not exist"
+        raise InputError(
+            f"Template '{github.workspace / template}' {what}: the `template` input must name "
+            "a template file (a path relative to the workspace)."
+        )
     return Config(
         metrics_file=github.workspace / metrics,
         workflows=watched,

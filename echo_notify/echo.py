@@ -45,7 +45,7 @@ from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from .cancel import Cancelled
 from .errors import DeliveryError
-from .text import one_line
+from .text import SECRETS, one_line, redact
 
 Step = Literal["create", "send"]
 Action = Literal["ok", "retry", "fail", "unknown"]
@@ -461,8 +461,7 @@ def message_id(answer: Answer, secret: str = "") -> str:
 def _shown(text: str, secret: str, limit: int = 200) -> str:
     """Echo's text as a message shows it: one line, the token out *before* the cut (half a
     token would pass both redaction and the runner's mask, which match the whole value)."""
-    text = one_line(text).strip()
-    text = text.replace(secret, "***") if secret else text
+    text = redact(one_line(text).strip(), (secret, *SECRETS.get()))
     return text if len(text) <= limit else text[:limit] + "…"
 
 

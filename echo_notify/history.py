@@ -10,11 +10,10 @@ from __future__ import annotations
 import io
 import json
 import math
-import time
+import threading
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +52,7 @@ class Snapshot:
     levels: dict[str, Level | None]
     figures: dict[str, float | None]
     streak: Streak
+    detail: dict[str, str] = field(default_factory=dict)  # the watchdog's problem per workflow
 
     @classmethod
     def of(cls, model: Model, run_id: str, attempt: int) -> Snapshot:
@@ -64,8 +64,9 @@ class Snapshot:
             severity=model.severity,
             failed=model.failed,
             levels=dict(model.levels),
-            figures={k: v for k, v in model.figures.items()},
+            figures=dict(model.figures),
             streak=model.streak,
+            detail=dict(model.detail),
         )
 
     def to_json(self) -> str:
@@ -86,6 +87,7 @@ class Snapshot:
                     "since": since,
                     "failed": self.streak.failed,
                 },
+                "detail": self.detail,
             },
             indent=1,
         )
@@ -114,6 +116,9 @@ class Snapshot:
                 since=_time(since) if since is not None else None,
                 failed=streak.get("failed") is True,
             ),
+            detail={str(k): str(v)[:40] for k, v in data.get("detail", {}).items()}
+            if isinstance(data.get("detail", {}), dict)
+            else {},
         )
 
 
@@ -128,6 +133,8 @@ def _time(value: Any) -> datetime:
     stamp = datetime.fromisoformat(value) if isinstance(value, str) else None
     if stamp is None or stamp.tzinfo is None:
         raise ValueError("a time without a zone")
+    if not 2000 <= stamp.astimezone(UTC).year <= 2999:  # shown in any zone later: no overflow
+        raise ValueError(f"a time out of range ({value})")
     return stamp
 
 
@@ -172,22 +179,45 @@ def lookup(
     *,
     name: str,
     kind: str,
-    clock: Callable[[], float] = time.monotonic,
 ) -> Snapshot | None:
     """The newest snapshot called ``name`` in the earlier runs of this run's workflow on its
-    branch; None when none of the last few runs has one (a first run, expired artifacts)."""
+    branch; None when none of the last few runs has one (a first run, expired artifacts).
+
+    The look-up runs on a thread that is given up after LOOKUP_BUDGET seconds: a slow API or a
+    storage host that trickles its answer (a read timeout restarts with every byte) must not
+    hold the report."""
+    found: list[Snapshot | BaseException | None] = []
+
+    def work() -> None:
+        try:
+            found.append(_lookup(client, repository, run_id, name=name, kind=kind))
+        except BaseException as exc:  # noqa: BLE001 -- handed to the waiting thread
+            found.append(exc)
+
+    worker = threading.Thread(target=work, name="echo-notify-history", daemon=True)
+    worker.start()
+    worker.join(LOOKUP_BUDGET)
+    if not found:
+        raise HistoryError(f"the look-up took over {LOOKUP_BUDGET:g} s and was given up")
+    if isinstance(found[0], BaseException):
+        raise found[0]
+    return found[0]
+
+
+def _lookup(
+    client: Github, repository: str, run_id: str, *, name: str, kind: str
+) -> Snapshot | None:
     from github import GithubException  # noqa: PLC0415 -- slow import, needed only here
 
-    deadline = clock() + LOOKUP_BUDGET
     try:
         repo = client.get_repo(repository)
         run = repo.get_workflow_run(int(run_id))
         workflow = repo.get_workflow(run.workflow_id)
         for looked, other in enumerate(workflow.get_runs(branch=run.head_branch)):
-            if looked > RUNS_LOOKED_AT or clock() > deadline:
+            if looked > RUNS_LOOKED_AT:
                 return None
-            if other.id == run.id:
-                continue
+            if other.id == run.id or other.head_repository.full_name != repository:
+                continue  # this run, or a fork's run on a same-named branch: not our history
             for artifact in other.get_artifacts():
                 if artifact.name == name and not artifact.expired:
                     if artifact.size_in_bytes > ARTIFACT_LIMIT:

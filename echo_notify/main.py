@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, Literal, TextIO
 
 import requests
@@ -18,10 +19,11 @@ from . import cancel, history, report, watchdog
 from . import metrics as metrics_file
 from .config import Config, NotifyOn, enabled, github_context, load_config
 from .echo import Echo, Policy
-from .errors import ActionError, DeliveryError, InputError, MetricsError, Outcome
+from .errors import ActionError, DeliveryError, InputError, MetricsError, Outcome, TemplateError
 from .github import Runner, api_client, job_link, run_link
 from .history import HistoryError, Snapshot
-from .render import WHOLE, Safe, compose, render
+from .render import WHOLE, Safe, compose, render, slack_entities
+from .text import SECRETS
 
 # Why a run posts nothing: notify-on's "ok" and "unchanged"; the watchdog's "well" (all is
 # and was well) and "same" (the same problems as at the previous check).
@@ -126,7 +128,11 @@ def watch(
     """The watchdog's flow: check the workflows, compare with the previous check, post news."""
     result.report, result.run_url = "watchdog", run_link(config.github)
     client = api_client(config.github, config.github_token, act_too=True)
-    assert client is not None  # load_config requires the token for the watchdog
+    if client is None:  # load_config made sure of the token: the repository is what lacks
+        raise InputError(
+            "The watchdog needs GITHUB_REPOSITORY (owner/name) to know whose workflows to check: "
+            "GitHub Actions and act set it; in a plain shell, set it yourself."
+        )
     findings = watchdog.check(client, config.github.repository, config.workflows, now)
     previous = recall("watchdog")
     ctx = report.Context(
@@ -138,7 +144,7 @@ def watch(
         previous=previous,
     )
     model = watchdog.model(findings, ctx)
-    news = watchdog.worth_a_message(model, previous.levels if previous else None)
+    news = watchdog.worth_a_message(model, previous)
     why: Quiet = "" if news else "well" if model.severity == "ok" else "same"
     conclude(config, runner, echo, model, result, why_quiet=why)
 
@@ -161,12 +167,26 @@ def conclude(
     result.quiet = why_quiet
     publish(config, runner, echo, model, result, alert_for=alert_for)
     if config.history and not config.dry_run and not config.github.act:
-        folder = config.github.runner_temp
-        if folder and model.kind in history.KINDS:
-            run = config.github
-            history.write(folder, Snapshot.of(model, run.run_id, run.run_attempt))
+        keep(config, runner, model)
     if config.heartbeat_url and result.outcome in ("delivered", "quiet"):
         heartbeat(config.heartbeat_url, echo.session, runner)
+
+
+def keep(config: Config, runner: Runner, model: report.Model) -> None:
+    """Leave this run's snapshot for the composite to upload; a failure costs the next run
+    its trends (a notice), never this run's result."""
+    run = config.github
+    if run.runner_temp is None or model.kind not in history.KINDS:
+        return
+    try:
+        history.write(run.runner_temp, Snapshot.of(model, run.run_id, run.run_attempt))
+    except OSError as exc:
+        runner.annotate(
+            "notice",
+            "Echo Notify: snapshot not kept",
+            f"This run's snapshot could not be written to RUNNER_TEMP ({exc.strerror or exc}); "
+            "the next run will have no trends. Nothing else changed.",
+        )
 
 
 def quiet(notify_on: NotifyOn, model: report.Model, previous: Snapshot | None) -> Quiet:
@@ -206,16 +226,17 @@ def previous_snapshot(config: Config, runner: Runner, kind: str) -> Snapshot | N
 def heartbeat(url: str, session: requests.Session, runner: Runner) -> None:
     """Ping the outside dead-man check; a failed ping is a notice, never a failure."""
     try:
-        answer = session.get(url, timeout=(5, 10), allow_redirects=False)
-        answer.close()
-        if answer.status_code >= 400:
-            raise requests.HTTPError(f"HTTP {answer.status_code}")
+        with session.get(url, timeout=(5, 10), allow_redirects=False, stream=True) as answer:
+            status = answer.status_code  # the body is never read: a slow one cannot hold us
+        why = "" if status < 300 else f"HTTP {status}"  # a redirect never reached the check
     except requests.RequestException as exc:
+        why = type(exc).__name__  # the exception's text would quote the URL's secret path
+    if why:
         runner.annotate(
             "notice",
             "Echo Notify: heartbeat not sent",
-            f"The ping to `heartbeat-url` failed ({exc.args[0] if exc.args else type(exc).__name__}"
-            "); the outside check may report this run as missing. Check the URL.",
+            f"The ping to `heartbeat-url` failed ({why}); the outside check may report this run "
+            "as missing. Check the URL (the final one, if it redirects).",
         )
 
 
@@ -231,24 +252,52 @@ def publish(
     """Render the message (and its Markdown for the summary), print it, deliver it."""
     result.severity = model.severity
     user = None if alert_for else config.template  # a custom template gets real reports only
-    template = model.template
-    title, content = compose(template, model.variables, config.format, user, config.secrets)
-    result.markdown = (
-        content
-        if config.format == "markdown"
-        else render(template, model.variables, "markdown", user, config.secrets)[1]
-    )
-    title = config.title or title
+    try:
+        title, content = message(config, model, result, user)
+        broken = None
+    except TemplateError as exc:  # the team still gets the report: the built-in one
+        title, content = message(config, model, result, None)
+        broken = TemplateError(f"{exc}. The built-in report was posted instead: fix the template.")
     runner.block(f"Report: {title}", content)
     if config.dry_run:
         result.outcome = "dry-run"
-        return
-    if result.quiet:
+    elif result.quiet:
         result.outcome = "quiet"
-        runner.log(
-            f"Not posted: `notify-on: {config.notify_on}` and this run is not worth a message"
-        )
-        return
+        runner.log(f"Not posted: `notify-on: {config.notify_on}`, and this run needs no message")
+    else:
+        deliver(config, runner, echo, (title, content), result, alert_for=alert_for)
+    if broken:
+        raise broken
+
+
+def message(
+    config: Config, model: report.Model, result: Result, user: Path | None
+) -> tuple[str, str]:
+    """The title and message in the `format`; the same report in Markdown for the summary."""
+    template = model.template
+    title, content = compose(template, model.variables, config.format, user)
+    result.markdown = (
+        content
+        if config.format == "markdown"
+        else render(template, model.variables, "markdown", user)[1]
+    )
+    title = config.title or title
+    if config.format == "slack":  # a title with data in it: no ping, no forged link
+        title = slack_entities(title)
+    return title, content
+
+
+def deliver(
+    config: Config,
+    runner: Runner,
+    echo: Echo,
+    message: tuple[str, str],
+    result: Result,
+    *,
+    alert_for: MetricsError | None,
+) -> None:
+    """Post the message; a failed no-metrics alert only adds to the metrics failure."""
+    title, content = message
     try:
         delivery = echo.deliver(title, content, config.recipients)
     except DeliveryError as exc:
@@ -288,13 +337,12 @@ def finish(
         "notify_on": config.notify_on if config else "always",
         "limit": WHOLE,  # the whole explanation: only GitHub's 1 MiB limit applies
     }
-    secrets = config.secrets if config else ()
 
     def outputs() -> None:
         runner.set_outputs(result.outputs())
 
     def summary() -> None:
-        runner.summary(render("summary.j2", variables, "markdown", None, secrets)[1])
+        runner.summary(render("summary.j2", variables, "markdown")[1])
 
     for name, write in (("outputs", outputs), ("job summary", summary)):
         try:
@@ -330,6 +378,7 @@ def main(
     """The process: real clients built here and handed to ``action`` (or to ``watch`` when
     ``argv`` is `watchdog`, as the watchdog action runs the image); tests may pass a clock."""
     watching = list(argv) == ["watchdog"]
+    SECRETS.set(())  # this run's, once the inputs are read (a test may run main() again)
     env = os.environ if env is None else env
     runner = Runner(github_context(env), out or utf8(sys.stdout))
     result = Result()
@@ -342,6 +391,7 @@ def main(
                 runner.annotate("notice", "Echo Notify", "Skipped: `enabled` is false.")
             else:
                 config = load_config(env, watchdog=watching)
+                SECRETS.set(config.secrets)  # redacted from all that is shown, before any cut
                 runner.mask(config.secrets)
                 echo = Echo(
                     config.echo_url,

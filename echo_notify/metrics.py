@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import MetricsError
+from .text import SECRETS, redact
 
 Report = Literal["sync", "drain", "poll"]
 Kind = Literal["number", "signed", "text", "flag"]
@@ -118,6 +119,7 @@ GROUPS: dict[Report, tuple[tuple[str, str, dict[str, Kind] | None], ...]] = {
     ),
 }
 MAX_DIGITS = 100  # a longer number is nonsense in a metrics file (and slow to parse)
+LARGEST = 1e15  # no count, rate or amount of these pipelines comes near; beyond is bad data
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
@@ -350,6 +352,8 @@ def _check_number(value: Any, kind: Kind, where: str, problems: list[str]) -> Nu
         problems.append(f"{where}: expected a number, got {_show(value)}")
     elif not math.isfinite(number):
         problems.append(f"{where}: expected a finite number, got {_show(value)}")
+    elif abs(number) >= LARGEST:
+        problems.append(f"{where}: expected a number below 10^15, got {_show(value)}")
     elif number < 0 and kind != "signed":
         problems.append(f"{where}: expected zero or more, got {_show(value)}")
     else:
@@ -393,6 +397,8 @@ def _split(
     the rest (whole - part) when it is missing."""
     section = data[where]
     (part, whole), (rate, rest) = (section[n] for n in counts), derived
+    if whole == 0:  # nothing to do: no rate, whatever the file states (0.0 is no failure)
+        section[rate] = None
     if part is None or whole is None:
         return
     if part > whole:
@@ -420,6 +426,15 @@ def _sync(data: dict[str, Any], problems: list[str]) -> None:
         problems,
     )
     _fill(data["final_inventory"], "instantly_total", current)
+    leads = data["leads_processed"]
+    added = [v.get("leads_added") for k, v in leads.items() if k.endswith("_campaign")]
+    attempted = leads["total_attempted"]
+    if added and None not in added and attempted is not None and sum(added) > attempted:
+        problems.append(
+            f"leads_processed.total_attempted: {_show(attempted)} is less than the campaigns' "
+            f"leads_added ({_show(sum(added))})"
+        )
+        leads["total_attempted"] = None
 
 
 def _drain(data: dict[str, Any], problems: list[str]) -> None:
@@ -448,9 +463,19 @@ def _drain(data: dict[str, Any], problems: list[str]) -> None:
 
 
 def _poll(data: dict[str, Any], problems: list[str]) -> None:
-    counts = list(data["status_breakdown"].values())
+    breakdown = data["status_breakdown"]
+    counts = list(breakdown.values())
     if counts and all(v is not None for v in counts):
         _fill(data, "verifications_checked", sum(counts))
+    checked = data["verifications_checked"]
+    over = [k for k, v in breakdown.items() if None not in (v, checked) and v > checked]
+    for key in over:  # a status cannot count more leads than were checked
+        problems.append(
+            f"status_breakdown.{key}: {_show(breakdown[key])} is more than "
+            f"verifications_checked ({_show(checked)})"
+        )
+    if over:
+        data["verifications_checked"] = None
 
 
 DERIVE = {"sync": _sync, "drain": _drain, "poll": _poll}
@@ -484,7 +509,7 @@ def _errors(value: Any, problems: list[str]) -> tuple[int | None, list[str]]:
     string, or a count (the verification poller writes only a count)."""
     if value is None:
         return 0, []
-    if isinstance(value, str):
+    if isinstance(value, str) and not _NUMBER.fullmatch(value.strip()):
         return 1, [value]
     if isinstance(value, list):
         texts = [v if isinstance(v, str) else _json(v) for v in value]
@@ -522,4 +547,5 @@ def _show(value: Any) -> str:
     if isinstance(value, Huge):
         return f"a number of {len(value.digits):,} characters ({value.digits[:12]}…)"
     shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, float) else repr(value)
+    shown = redact(shown, SECRETS.get())  # before the cut: no part of a token survives it
     return shown if len(shown) <= 40 else shown[:39] + "…"

@@ -12,9 +12,8 @@ import re
 import signal
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +25,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from .errors import TemplateError
-from .text import clean, cut, one_line, redact
+from .text import SECRETS, clean, cut, one_line, redact, scrub, tenths
 
 Fmt = Literal["slack", "markdown"]
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -43,8 +42,6 @@ TITLE_LIMIT = 150
 OUTPUT_LIMIT = 1_000_000  # a template that renders more than this is stopped
 TIME_LIMIT = 10.0  # seconds a template may take
 CUT_MARKER = "… (cut to fit Slack's message limit)"
-# The secrets of this run, for redaction inside `finalize`; never a template variable.
-SECRETS: ContextVar[tuple[str, ...]] = ContextVar("secrets", default=())
 
 
 class Safe(str):
@@ -59,7 +56,12 @@ def shown(value: Any, length: int) -> str:
 ZWSP = "\u200b"  # zero-width space: invisible, but ends a markup run or a link
 _SLACK_STYLE = re.compile(r"([*_~`])")
 # Where Slack would make a link of data: a scheme, a domain's dot, an address's @.
-_SLACK_LINKS = re.compile(r"(?<=:)(?=//)|(?<=[A-Za-z0-9-])(?=\.[A-Za-z])|(?<=\w)(?=@\w)")
+_SLACK_LINKS = re.compile(
+    r"(?<=:)(?=//)"  # a scheme
+    r"|(?<=[\w-])(?=\.[^\W\d_])"  # a domain's dot, in any script (look-alikes too)
+    r"|(?<=\w)(?=@\w)|(?<=@)(?=(?:here|channel|everyone)\b)"  # an address; @here and kin
+    r"|(?<=:)(?=[a-z0-9_+-]+:)"  # an :emoji: code, which could fake a status light
+)
 
 
 def escape_slack(text: str) -> str:
@@ -108,12 +110,7 @@ def decimal(value: Any) -> Safe:
 def percent(value: Any) -> Safe:
     """One decimal; never rounded onto 0.0% or 100.0% unless it is exactly that."""
     n = _num(value)
-    if n is None:
-        return Safe(UNKNOWN)
-    shown = round(n, 1)
-    if shown in (0, 100) and n != shown:
-        shown += 0.1 if n > shown else -0.1
-    return Safe(f"{shown:,.1f}%")
+    return Safe(UNKNOWN if n is None else f"{tenths(n):,.1f}%")
 
 
 def money(value: Any) -> Safe:
@@ -280,39 +277,33 @@ def environment(fmt: Fmt, user_dir: Path | None = None) -> jinja2.Environment:
 
 
 def compose(
-    name: str,
-    variables: dict[str, Any],
-    fmt: Fmt,
-    user_template: Path | None = None,
-    secrets: Iterable[str] = (),
+    name: str, variables: dict[str, Any], fmt: Fmt, user_template: Path | None = None
 ) -> tuple[str, str]:
     """The message: title and body, within Slack's limits.
 
     Too long, it is rendered again with shorter lists and values; then, as a last resort,
     cut in the middle, keeping the headline and the last line (the link).
     """
-    title, body = render(name, variables, fmt, user_template, secrets)
+    title, body = render(name, variables, fmt, user_template)
     if len(body) > MESSAGE_LIMIT:
-        title, body = render(name, {**variables, "limit": COMPACT}, fmt, user_template, secrets)
+        title, body = render(name, {**variables, "limit": COMPACT}, fmt, user_template)
     if not title and user_template:  # a custom template without a title: the built-in one's
-        title = render(name, variables, fmt, None, secrets)[0]
+        title = render(name, variables, fmt)[0]
     return title, fit(body)
 
 
 def render(
-    name: str,
-    variables: dict[str, Any],
-    fmt: Fmt,
-    user_template: Path | None = None,
-    secrets: Iterable[str] = (),
+    name: str, variables: dict[str, Any], fmt: Fmt, user_template: Path | None = None
 ) -> tuple[str, str]:
-    """Render a template; returns its ``title`` (a top-level ``{% set %}``) and body."""
+    """Render a template; returns its ``title`` (a top-level ``{% set %}``) and body.
+
+    The data has no secret left in it before a template sees it (a filter such as `upper`,
+    `truncate` or `tojson` could otherwise hide one from the redaction in `finalize`)."""
     env = environment(fmt, user_template.parent if user_template else None)
     path = user_template or TEMPLATES / name
-    token = SECRETS.set(tuple(secrets))
+    secrets = SECRETS.get()
+    variables = scrub(variables, secrets)
     try:
-        if user_template and user_template.is_dir():
-            raise TemplateError(f"Template '{path}' is a directory: `template` must name a file.")
         template = env.get_template(user_template.name if user_template else name)
         context = template.new_context({"limit": LIMITS, **variables})
         with time_limit(TIME_LIMIT):
@@ -327,13 +318,9 @@ def render(
         raise TemplateError(
             f"Template '{exc.filename or path}', line {exc.lineno}: {exc.message}"
         ) from None
-    except TemplateError:
-        raise
     except Exception as exc:  # noqa: BLE001 -- any failure inside a user template is the template's
         raise TemplateError(f"Template '{path}'{_line(exc, path)}: {exc}") from None
-    finally:
-        SECRETS.reset(token)
-    body = "\n".join(line.rstrip() for line in body.strip().splitlines())
+    body = redact("\n".join(line.rstrip() for line in body.strip().splitlines()), secrets)
     if fmt == "markdown":
         body = "\n".join(line + "  " if line else line for line in body.splitlines())
     return title, body

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from .errors import NoMetrics
 from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
+from .text import tenths
 
 if TYPE_CHECKING:
     from .history import Snapshot
@@ -50,6 +51,7 @@ class Model:
     levels: dict[str, Level | None] = field(default_factory=dict)
     figures: dict[str, Number | None] = field(default_factory=dict)  # key numbers shown
     streak: Streak = Streak()
+    detail: dict[str, str] = field(default_factory=dict)  # the watchdog's problem per workflow
     variables: dict[str, Any] = field(default_factory=dict)
 
 
@@ -204,6 +206,7 @@ def level(
     """ok, warning or critical for a gauge's value; None when the value is unknown."""
     if value is None:
         return None
+    value = tenths(value)  # judged as shown
     warning, critical = thresholds[gauge]
     if gauge in HIGH_IS_BAD:
         return "critical" if value >= critical else "warning" if value >= warning else "ok"

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from contextvars import ContextVar
+from typing import Any
+
+# This run's secrets (tokens, the heartbeat URL), set once by main: everything shown or
+# logged is redacted with them before it is cut or escaped. Never a template variable.
+SECRETS: ContextVar[tuple[str, ...]] = ContextVar("secrets", default=())
 
 # Terminal escape sequences (CSI, OSC and the two-byte forms) go whole, not just their ESC.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
@@ -39,3 +45,38 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def scrub(value: Any, secrets: Iterable[str]) -> Any:
+    """A copy of data (dicts, lists, tuples as lists, strings) with every secret redacted, in
+    values and keys; other values are kept. Iterative: JSON nests deeper than the stack."""
+    secrets = tuple(s for s in secrets if s)
+    if not secrets:
+        return value
+    root = [value]
+    todo: list[tuple[Any, Any]] = [(root, 0)]
+    while todo:
+        parent, key = todo.pop()
+        item = parent[key]
+        if isinstance(item, str):
+            if any(secret in item for secret in secrets):
+                parent[key] = type(item)(redact(item, secrets))
+        elif isinstance(item, dict):
+            copy = {redact(k, secrets) if isinstance(k, str) else k: v for k, v in item.items()}
+            parent[key] = copy
+            todo.extend((copy, k) for k in copy)
+        elif isinstance(item, (list, tuple)):
+            items = list(item)
+            parent[key] = items
+            todo.extend((items, i) for i in range(len(items)))
+    return root[0]
+
+
+def tenths(value: float) -> float:
+    """A percentage as the reports show it: one decimal, never rounded onto 0 or 100 unless
+    it is exactly that. Levels are judged on this value too, so a mark never contradicts the
+    number beside it (89.995 % shows as 90.0 % and is judged as 90.0 %)."""
+    shown = round(value, 1)
+    if shown in (0, 100) and value != shown:
+        shown += 0.1 if value > shown else -0.1
+    return round(shown, 1)

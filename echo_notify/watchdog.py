@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from github import Github
     from github.WorkflowRun import WorkflowRun
 
+    from .history import Snapshot
+
 Problem = Literal["", "disabled", "stale", "never", "missing"]
 DISABLED = ("disabled_inactivity", "disabled_manually")
 
@@ -60,6 +62,11 @@ def check(
         raise WatchError(
             f"The GitHub API answered HTTP {exc.status} while reading {repository}'s workflows."
             f"{hint}"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 -- no verdict without the API; say why, no traceback
+        raise WatchError(
+            f"The GitHub API could not be reached ({type(exc).__name__}), so no workflow was "
+            "checked. Check `GITHUB_API_URL` and the runner's network; the next check tries again."
         ) from None
 
 
@@ -112,7 +119,7 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
             "max_age": f.max_age,
             "last_success": f.last_success.astimezone(ctx.timezone) if f.last_success else None,
             "date": _date(f.last_success, now, ctx),
-            "hours_ago": int((ctx.now - f.last_success).total_seconds() // 3600)
+            "minutes_ago": int((ctx.now - f.last_success).total_seconds() // 60)
             if f.last_success
             else None,
             "newest_url": f.newest_url,
@@ -142,6 +149,7 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
         failed=False,
         levels=levels,
         streak=streak,
+        detail={f.workflow: f.problem for f in findings if f.problem},
         variables=variables,
     )
 
@@ -153,13 +161,12 @@ def _date(moment: datetime | None, now: datetime, ctx: Context) -> str:
     return "" if local.date() == now.date() else "day" if local.year == now.year else "year"
 
 
-def worth_a_message(current: Model, previous_levels: dict[str, Level | None] | None) -> bool:
-    """Post when something is wrong and it is news (new, changed, or no earlier snapshot), and
-    once when all is well again; stay quiet while all stays well or a problem is unchanged."""
-    problems = current.severity != "ok"
-    if previous_levels is None:
-        return problems
-    was_wrong = any(level != "ok" for level in previous_levels.values())
-    if not problems:
-        return was_wrong
-    return current.levels != previous_levels
+def worth_a_message(current: Model, previous: Snapshot | None) -> bool:
+    """Post when something is wrong and it is news (a new or different problem, or no earlier
+    snapshot), and once when all is well again; stay quiet while all stays well or the same
+    problems persist."""
+    if previous is None:
+        return current.severity != "ok"
+    if current.severity == "ok":
+        return previous.severity != "ok"
+    return current.detail != previous.detail

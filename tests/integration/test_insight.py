@@ -119,7 +119,7 @@ def test_problems_only_posts_the_problems_and_one_recovery(
 
     critical = pipeline.run(sync(70, 1390), 15, **{"notify-on": "problems"})
     assert critical.outputs["severity"] == "critical"
-    assert "⚠️ 2nd sync with problems in a row (since 2:00 PM)" in critical.content
+    assert "🚨 2nd sync with problems in a row (since 2:00 PM)" in critical.content  # critical now
     assert "Current: 1,390 / 24,000 leads (5.8% utilized)\n" in critical.content  # unchanged
     assert "▼ 15.0 pts" in critical.content
 
@@ -312,3 +312,16 @@ def test_a_failed_heartbeat_is_a_notice(pipeline: Pipeline, heartbeat: str) -> N
 def test_heartbeat_url_must_be_https(pipeline: Pipeline) -> None:
     step = pipeline.run(sync(92), 9, **{"heartbeat-url": "http://hc.example.com/ping/x"})
     assert step.code == 1 and "Input 'heartbeat-url' must start with https://" in step.log
+
+
+def test_a_forks_run_on_a_same_named_branch_is_not_history(
+    pipeline: Pipeline, actions: Actions
+) -> None:
+    # A pull request from a fork whose branch is also called `main`: its artifact must not
+    # feed this repository's trends or streaks.
+    fork = Run(998, [Artifact("echo-notify-sync-sync", zipped("sync.json", SNAPSHOT))])
+    fork.head_repository = "mallory/cold-email"
+    actions.workflows[0].runs.insert(0, fork)
+    step = pipeline.run(sync(92, 1342), 13)
+    assert step.outputs["delivered"] == "true" and "since" not in step.content
+    assert actions.downloads == []

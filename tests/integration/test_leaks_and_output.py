@@ -170,7 +170,10 @@ def test_template_that_is_a_directory(workspace: Path, files: Path) -> None:
     code, log, _ = run(
         workspace, files, metrics_file="sync.json", template="templates", dry_run="true"
     )
-    assert code == 1 and "templates' is a directory: `template` must name a file" in log
+    assert (
+        code == 1
+        and "templates' is a directory: the `template` input must name a template file" in log
+    )
 
 
 def test_recipients_are_deduplicated(echo: ScriptedEcho, workspace: Path, files: Path) -> None:

@@ -123,3 +123,38 @@ def test_plain_shell_with_only_the_required_inputs(tmp_path: Path) -> None:
 
 def env_inputs(env: dict[str, str]) -> list[tuple[str, str]]:
     return [(k.removeprefix("INPUT_").lower(), v) for k, v in env.items()]
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"), [("1", 1), ("3600", 3600), (" 3600.0 ", 3600), ("0.5e1", 5)]
+)
+def test_timeout_range_includes_both_ends(tmp_path: Path, raw: str, seconds: float) -> None:
+    assert config_for(tmp_path, timeout_seconds=raw).timeout_seconds == seconds
+
+
+@pytest.mark.parametrize("raw", ["0.99", "3600.01", "3601", "-5", "nan", "inf", "1e400"])
+def test_timeout_outside_the_range_is_refused(tmp_path: Path, raw: str) -> None:
+    with pytest.raises(InputError) as caught:
+        config_for(tmp_path, timeout_seconds=raw)
+    assert str(caught.value) == (
+        f"Input 'timeout-seconds' must be a number of seconds from 1 to 3600, got {raw!r}."
+    )
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\n"])
+def test_empty_timezone_falls_back_to_the_default(tmp_path: Path, raw: str) -> None:
+    assert str(config_for(tmp_path, timezone=raw).timezone) == "America/New_York"
+
+
+def test_echo_url_with_only_a_user_name_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="must not carry credentials"):
+        config_for(tmp_path, echo_url="https://tok3n@echo.example.com")
+
+
+@pytest.mark.parametrize(("raw", "attempt"), [("3", 3), ("x", 1), ("0", 1), ("", 1)])
+def test_run_attempt_and_server_url_from_the_runner(tmp_path: Path, raw: str, attempt: int) -> None:
+    (tmp_path / "files").mkdir()
+    extra = {"GITHUB_RUN_ATTEMPT": raw, "GITHUB_SERVER_URL": "https://ghe.example.com/"}
+    env = runner_env(tmp_path, tmp_path / "files", {"metrics-file": "m.json"}, extra=extra)
+    github = load_config({**env, "INPUT_DRY-RUN": "true"}).github
+    assert (github.run_attempt, github.server_url) == (attempt, "https://ghe.example.com")

@@ -207,3 +207,57 @@ def test_summary_appends_and_stays_under_1_mib(tmp_path: Path) -> None:
     text = (tmp_path / "summary").read_text()
     assert text.startswith("earlier step\n")
     assert len(text.encode()) < 1024 * 1024 and "cut to stay under" in text
+
+
+@pytest.mark.parametrize("actions", [True, False])
+def test_block_redacts_secrets_in_title_and_text(actions: bool) -> None:
+    run, out = runner(actions=actions)
+    run.mask(["s3cret-tok_en"])
+    run.block("Report for s3cret-tok_en", "line one\nthe token s3cret-tok_en here\n")
+    printed = [line for line in out.getvalue().splitlines() if "add-mask" not in line]
+    assert "s3cret" not in "\n".join(printed)
+    assert "the token *** here" in printed
+    assert any("Report for ***" in line for line in printed)
+
+
+def test_output_delimiters_are_distinct_and_random(tmp_path: Path) -> None:
+    outputs = {"a": "one", "b": "two\nlines", "c": "", "d": "x"}
+    seen: list[str] = []
+    for _ in range(2):
+        (tmp_path / "out").unlink(missing_ok=True)
+        run, _ = runner(tmp_path)
+        run.set_outputs(outputs)
+        text = (tmp_path / "out").read_text()
+        assert parse_outputs(text) == outputs
+        heads = [line for line in text.splitlines() if "<<" in line]
+        delimiters = [line.split("<<", 1)[1] for line in heads]
+        assert len(delimiters) == len(outputs)
+        for delimiter in delimiters:  # not guessable: at least 128 bits of hex after the prefix
+            assert sum(c in "0123456789abcdef" for c in delimiter.split("_", 1)[1]) >= 32
+        seen += delimiters
+    assert len(set(seen)) == len(seen)  # one per output, new on every call
+
+
+def test_job_link_skips_a_finished_job_on_the_same_runner(api: str) -> None:
+    base = "https://github.com/acme/cold-email/actions/runs/123456/job/"
+    this_runner = {"runner_name": "GitHub Actions 7"}  # runners are reused between jobs
+    FakeGitHub.answers = {
+        JOBS: (
+            200,
+            jobs(
+                {**this_runner, "status": "completed", "html_url": base + "1"},
+                {**this_runner, "status": "queued", "html_url": base + "2"},
+                {**this_runner, "status": "in_progress", "html_url": base + "3"},
+            ),
+        )
+    }
+    ctx = GitHubContext(**{**CTX.__dict__, "api_url": api})
+    assert job_link(ctx, "ghs_token", print) == base + "3"
+
+
+def test_summary_cut_inside_a_character_drops_the_broken_bytes(tmp_path: Path) -> None:
+    run, _ = runner(tmp_path)
+    run.summary("x" + "é" * 600_000)  # the cut falls in the middle of an é's two bytes
+    text = (tmp_path / "summary").read_bytes().decode("utf-8")  # strict: valid UTF-8
+    assert text.startswith("xéé") and "cut to stay under" in text
+    assert len(text.encode()) < 1024 * 1024

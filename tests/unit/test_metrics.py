@@ -287,3 +287,44 @@ def test_severity(
     wanted = "drain" if "deletion_results" in data else "sync"
     actual, actual_severity = assess(load(write(tmp_path, data), wanted), status)
     assert ({k: actual[k] for k in levels}, actual_severity) == (levels, severity)
+
+
+GAUGES = {  # gauge: (report, section, field)
+    "capacity": ("sync", "capacity_status", "utilization_percentage"),
+    "verification": ("sync", "verification_results", "success_rate_percentage"),
+    "deletion": ("drain", "deletion_results", "success_rate_percentage"),
+}
+
+
+@pytest.mark.parametrize(
+    ("gauge", "value", "level"),
+    [  # each threshold exactly, and just either side: a level starts at its line
+        ("capacity", 69.94, "ok"),
+        ("capacity", 70, "warning"),
+        ("capacity", 89.94, "warning"),
+        ("capacity", 90, "critical"),
+        ("verification", 90, "ok"),
+        ("verification", 89.94, "warning"),
+        ("verification", 80, "warning"),
+        ("verification", 79.94, "critical"),
+        ("deletion", 95, "ok"),
+        ("deletion", 94.94, "warning"),
+        ("deletion", 80, "warning"),
+        ("deletion", 79.94, "critical"),
+        ("capacity", 69.95, "warning"),  # shown as 70.0 %: judged as shown
+        ("verification", 89.95, "ok"),  # shown as 90.0 %
+    ],
+)
+def test_severity_at_each_threshold(tmp_path: Path, gauge: str, value: float, level: str) -> None:
+    report, section, name = GAUGES[gauge]
+    levels, severity = assess(load(write(tmp_path, {section: {name: value}}), report), "success")
+    assert (levels[gauge], severity) == (level, level)
+
+
+def test_failed_reasons_are_numbers_after_loading(tmp_path: Path) -> None:
+    data = {"verification_results": {"failed_reasons": {"invalid": "3", "unknown": "x"}}}
+    metrics = load(write(tmp_path, data), "sync")
+    assert metrics.data["verification_results"]["failed_reasons"] == {"invalid": 3, "unknown": None}
+    assert metrics.problems == [
+        'verification_results.failed_reasons.unknown: expected a number, got "x"'
+    ]

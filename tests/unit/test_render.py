@@ -168,3 +168,20 @@ def test_fit_cuts_messages_at_a_line_end_with_a_marker() -> None:
     assert all(line.endswith("&amp; more") for line in cut_text.splitlines() if "cut" not in line)
     assert fit("short", 3000) == "short"
     assert not fit("&amp;" * 1000, 100).split("\n")[0].endswith("&am")  # no half entity
+
+
+@pytest.mark.parametrize("limit", [100, 3000])
+def test_fit_without_a_line_break_stays_within_the_limit(limit: int) -> None:
+    marker = "\n… (cut to fit Slack's message limit)"
+    for text in ("x" * (limit + 1), "x" * 10 * limit):
+        cut_text = fit(text, limit)
+        assert limit - 2 <= len(cut_text) <= limit  # the room is used, never overrun
+        assert cut_text.endswith(marker) and set(cut_text.removesuffix(marker)) == {"x"}
+    entities = fit("&amp;" * limit + "\nlast line", limit)  # the break is beyond the room
+    assert entities.split("\n")[0].endswith("&amp;") and len(entities) <= limit
+
+
+def test_fit_keeps_a_message_of_exactly_the_limit() -> None:
+    text = "\n".join(["x" * 99] * 31)[:3000]
+    assert len(text) == 3000
+    assert fit(text, 3000) == text
