@@ -40,7 +40,7 @@ class TemplateError(InputError):
 
 
 class DeliveryError(ActionError):
-    """Echo did not take the report (``outcome`` ``failed``), or may have (``unknown``)."""
+    """Echo did not take the report. ``outcome`` is ``failed`` or ``unknown``."""
 
     title = "Echo Notify: report not delivered"
 
