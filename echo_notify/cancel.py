@@ -18,16 +18,18 @@ after the first signal, before the runner's next step.
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from .errors import DeliveryError, Outcome
 
+T = TypeVar("T")
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 GRACE = 5.0  # a last resort only: the exit path normally takes milliseconds
 
@@ -159,3 +161,27 @@ def exiting() -> None:
 def exit_code(code: int) -> int:
     """128 + the signal's number once one came (143 SIGTERM, 130 SIGINT), else ``code``."""
     return 128 + _STATE.first if _STATE.first else code
+
+
+def within(seconds: float, work: Callable[[], T], name: str) -> T:
+    """``work()`` on a worker thread, waited for at most ``seconds``; TimeoutError after that.
+
+    Socket timeouts bound each read, not their sum: only such a wait bounds a peer that drips
+    its answer. Waiting in the main thread also lets a signal end the wait at once. Work given
+    up is left to its own timeouts, or to the process's end (a daemon thread)."""
+    done: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
+
+    def run() -> None:
+        try:
+            done.put((True, work()))
+        except Exception as exc:  # noqa: BLE001 -- handed to the waiting thread as it is
+            done.put((False, exc))
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    try:
+        ok, outcome = done.get(timeout=seconds)
+    except queue.Empty:
+        raise TimeoutError(f"no result within {seconds:g} s") from None
+    if not ok:
+        raise outcome  # type: ignore[misc]  # an Exception, put there by run()
+    return outcome  # type: ignore[return-value]  # what work() returned

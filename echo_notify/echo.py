@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import http.client
 import json
-import queue
 import random
 import socket
 import ssl
-import threading
 import time
 import unicodedata
 import uuid
@@ -43,6 +41,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
+from . import cancel
 from .cancel import Cancelled
 from .errors import DeliveryError
 from .text import SECRETS, one_line, redact
@@ -270,22 +269,12 @@ class Echo:
         new attempt can overlap it, since its time ran to the deadline. Waiting here, in the
         main thread, also lets a signal end the wait at once (cancel.py).
         """
-        done: queue.SimpleQueue[Answer | Exception] = queue.SimpleQueue()
-
-        def run() -> None:
-            try:
-                done.put(self._post(url, payload, headers, timeout))
-            except Exception as exc:  # noqa: BLE001 -- handed to the waiting thread as it is
-                done.put(exc)
-
-        threading.Thread(target=run, name="echo-request", daemon=True).start()
         try:
-            outcome = done.get(timeout=budget)
-        except queue.Empty:
+            return cancel.within(
+                budget, lambda: self._post(url, payload, headers, timeout), "echo-request"
+            )
+        except TimeoutError:
             raise OverdueError from None
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
 
     def _post(
         self,

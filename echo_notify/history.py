@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import threading
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from . import cancel
 from .report import Level, Model, Streak
 
 if TYPE_CHECKING:
@@ -186,22 +186,14 @@ def lookup(
     The look-up runs on a thread that is given up after LOOKUP_BUDGET seconds: a slow API or a
     storage host that trickles its answer (a read timeout restarts with every byte) must not
     hold the report."""
-    found: list[Snapshot | BaseException | None] = []
-
-    def work() -> None:
-        try:
-            found.append(_lookup(client, repository, run_id, name=name, kind=kind))
-        except BaseException as exc:  # noqa: BLE001 -- handed to the waiting thread
-            found.append(exc)
-
-    worker = threading.Thread(target=work, name="echo-notify-history", daemon=True)
-    worker.start()
-    worker.join(LOOKUP_BUDGET)
-    if not found:
-        raise HistoryError(f"the look-up took over {LOOKUP_BUDGET:g} s and was given up")
-    if isinstance(found[0], BaseException):
-        raise found[0]
-    return found[0]
+    try:
+        return cancel.within(
+            LOOKUP_BUDGET,
+            lambda: _lookup(client, repository, run_id, name=name, kind=kind),
+            "echo-notify-history",
+        )
+    except TimeoutError:
+        raise HistoryError(f"the look-up took over {LOOKUP_BUDGET:g} s and was given up") from None
 
 
 def _lookup(

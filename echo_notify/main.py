@@ -225,11 +225,15 @@ def previous_snapshot(config: Config, runner: Runner, kind: str) -> Snapshot | N
 
 def heartbeat(url: str, session: requests.Session, runner: Runner) -> None:
     """Ping the outside dead-man check; a failed ping is a notice, never a failure."""
-    try:
+
+    def ping() -> int:
         with session.get(url, timeout=(5, 10), allow_redirects=False, stream=True) as answer:
-            status = answer.status_code  # the body is never read: a slow one cannot hold us
+            return answer.status_code  # the body is never read
+
+    try:  # at most HEARTBEAT_LIMIT s, however slowly the check answers
+        status = cancel.within(HEARTBEAT_LIMIT, ping, "echo-notify-heartbeat")
         why = "" if status < 300 else f"HTTP {status}"  # a redirect never reached the check
-    except requests.RequestException as exc:
+    except (requests.RequestException, TimeoutError) as exc:
         why = type(exc).__name__  # the exception's text would quote the URL's secret path
     if why:
         runner.annotate(
@@ -364,6 +368,7 @@ def finish(
 
 
 NOW = partial(datetime.now, UTC)
+HEARTBEAT_LIMIT = 15.0  # seconds for the dead-man ping, whatever the check's host does
 
 
 def main(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -325,3 +326,33 @@ def test_a_forks_run_on_a_same_named_branch_is_not_history(
     step = pipeline.run(sync(92, 1342), 13)
     assert step.outputs["delivered"] == "true" and "since" not in step.content
     assert actions.downloads == []
+
+
+class DrippingHeaders(BaseHTTPRequestHandler):
+    """A check whose host sends its status line a byte a second: each read is quick, their
+    sum is not."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+            time.sleep(1)
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return
+
+
+def test_a_dripping_heartbeat_cannot_hold_the_step(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("echo_notify.main.HEARTBEAT_LIMIT", 2.0)
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), DrippingHeaders)) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}/ping"
+        started = time.monotonic()
+        step = pipeline.run(sync(92), 9, **{"heartbeat-url": url})
+        took = time.monotonic() - started
+    assert step.outputs["delivered"] == "true" and took < 6
+    assert "heartbeat not sent" in step.log and "TimeoutError" in step.log
