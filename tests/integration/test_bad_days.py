@@ -172,3 +172,26 @@ def test_calendar_ends_are_a_bad_field(
     assert code == 0 and outputs["delivered"] == "true", log
     assert f"{field}: too close to the end of the calendar" in log
     assert "internal error" not in log
+
+
+def test_exactly_at_capacity_is_not_over_it(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    data = example(workspace, "sync.json")
+    data["capacity_status"] = {"current_inventory": 8840, "max_capacity": 8840}
+    _, _, outputs, content = deliver(echo, workspace, files, data)
+    assert "🔴 Current: 8,840 / 8,840 leads (100.0% utilized)" in content
+    assert "• Available capacity: ~0 leads remaining" in content and "over capacity" not in content
+    assert outputs["severity"] == "critical"
+
+
+def test_a_failed_hand_over_without_campaign_parts(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    data = example(workspace, "sync.json")
+    data["async_verification"] = {"triggered": False, "lead_count": 20}
+    _, _, outputs, content = deliver(echo, workspace, files, data)
+    assert "• Verification could not be started for 20 leads: they are in campaigns unverified" in (
+        content
+    )
+    assert outputs["severity"] == "warning"
