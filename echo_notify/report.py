@@ -148,7 +148,7 @@ def _common(moment: datetime, ctx: Context) -> dict[str, Any]:
     age = now - moment
     return {
         "time": time,
-        "date": _date(time, now),
+        "date": date_shown(time, now),
         "age_hours": int(age.total_seconds() // 3600) if age > STALE else None,
         "failed": ctx.job_status != "success",
         "job_status": ctx.job_status,
@@ -157,7 +157,7 @@ def _common(moment: datetime, ctx: Context) -> dict[str, Any]:
     }
 
 
-def _date(moment: datetime, now: datetime) -> str:
+def date_shown(moment: datetime, now: datetime) -> str:
     """How much of the date a time needs beside `now`: none, the day, or the year too."""
     return "" if moment.date() == now.date() else "day" if moment.year == now.year else "year"
 
@@ -179,7 +179,7 @@ def _since(ctx: Context, figures: dict[str, Number | None], streak: Streak) -> d
     return {
         "previous": {
             "time": then,
-            "date": _date(then, now),
+            "date": date_shown(then, now),
             "severity": before.severity,
             "levels": before.levels,
             "figures": before.figures,
@@ -196,7 +196,7 @@ def _shown(streak: Streak, ctx: Context) -> dict[str, Any]:
         "count": streak.count,
         "failed": streak.failed,
         "since": since,
-        "date": _date(since, ctx.now.astimezone(ctx.timezone)),
+        "date": date_shown(since, ctx.now.astimezone(ctx.timezone)),
     }
 
 

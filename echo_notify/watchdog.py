@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .config import Watch
 from .errors import ActionError
-from .report import Context, Level, Model, advance
+from .report import Context, Level, Model, advance, date_shown
 
 if TYPE_CHECKING:
     from github import Github
@@ -118,7 +118,9 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
             "state": f.state,
             "max_age": f.max_age,
             "last_success": f.last_success.astimezone(ctx.timezone) if f.last_success else None,
-            "date": _date(f.last_success, now, ctx),
+            "date": date_shown(f.last_success.astimezone(ctx.timezone), now)
+            if f.last_success
+            else "",
             "minutes_ago": int((ctx.now - f.last_success).total_seconds() // 60)
             if f.last_success
             else None,
@@ -152,13 +154,6 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
         detail={f.workflow: f.problem for f in findings if f.problem},
         variables=variables,
     )
-
-
-def _date(moment: datetime | None, now: datetime, ctx: Context) -> str:
-    if moment is None:
-        return ""
-    local = moment.astimezone(ctx.timezone)
-    return "" if local.date() == now.date() else "day" if local.year == now.year else "year"
 
 
 def worth_a_message(current: Model, previous: Snapshot | None) -> bool:

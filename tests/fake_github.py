@@ -9,7 +9,6 @@ storage records.
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.helpers import running
+from tests.helpers import running, send_json
 
 REPO = "/api/v3/repos/acme/cold-email"
 
@@ -152,12 +151,7 @@ class ApiHandler(BaseHTTPRequestHandler):
         return None
 
     def answer(self, status: int, body: object) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, body)
 
 
 def run_json(state: Actions, workflow: Workflow, run_id: int) -> dict[str, Any]:

@@ -370,6 +370,16 @@ def printed_message(log: str) -> str:
     return "\n".join(lines[start + 1 : end])
 
 
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: object) -> None:
+    """A JSON answer from a fake server's handler."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 JOBS = "/api/v3/repos/acme/cold-email/actions/runs/123456/attempts/1/jobs"
 
 
@@ -385,13 +395,7 @@ class FakeGitHub(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
         FakeGitHub.seen.append((path, self.headers.get("Authorization", "")))
-        status, body = self.answers.get(path, (404, {"message": "Not Found"}))
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, *self.answers.get(path, (404, {"message": "Not Found"})))
 
 
 @contextmanager
