@@ -57,9 +57,11 @@ annotate() { # LEVEL MESSAGE: one workflow command line, data escaped as the too
 }
 
 ours() { # DIR REPO REF: is DIR the runner's (…/owner/repo/ref) or act's (…/owner-repo@ref) checkout?
-  local dir=${1,,} repo=${2,,} ref=${3,,}
+  # act checks a sub-folder action (owner/repo/watchdog@ref) out at …/owner-repo-watchdog@ref and
+  # runs it from its watchdog/ folder, so the root is …/owner-repo-watchdog@ref (SUBDIR=watchdog).
+  local dir=${1,,} repo=${2,,} ref=${3,,} act_repo=${2//\//-}${SUBDIR:+-$SUBDIR}
   dir=${dir%/}
-  [[ $dir == */"$repo/$ref" || $dir == */"${repo//\//-}@${ref//\//-}" ]]
+  [[ $dir == */"$repo/$ref" || $dir == */"${act_repo,,}@${ref//\//-}" ]]
 }
 
 try() { # IMAGE WANT: pull and check; sets `use` (a digest reference), or `why` and `why_level`
@@ -124,11 +126,48 @@ write_action() { # ACTION OUT IMAGE: the Docker action, its inputs and outputs r
   } >"$out/action.yml"
   if [ "$image" = Dockerfile ]; then # the build context: the files the digest covers
     { source_files "$action" && echo .dockerignore; } | tar -C "$action" -cf - -T - | tar -C "$out" -xf -
+    # The build is labelled with this code's digest (no runner passes build args) …
+    sed -i "s/^ARG SOURCE_DIGEST=\"\"\$/ARG SOURCE_DIGEST=\"$4\"/" "$out/Dockerfile"
+    [ "${ACT:-}" != true ] || forget_act_build "$4"
   fi
+}
+
+forget_act_build() { # WANT: act names its build by the folder alone (pkg/runner/action.go,
+  # execAsDocker: act-<path>-dockeraction:latest) and keeps it with --rebuild=false: drop a build
+  # of other code, so act builds this checkout's
+  local name label
+  name=${GENERATED//[^a-zA-Z0-9]/-}-dockeraction:latest
+  while [[ $name == -* ]]; do name=${name#-}; done
+  name=act-${name,,}
+  label=$(docker image inspect --format "{{ index .Config.Labels \"$LABEL\" }}" "$name" 2>/dev/null) || return 0
+  [ "$label" = "$1" ] || docker image rm --force "$name" >/dev/null 2>&1 || true
+}
+
+act_host_mode() { # act with `-P …=-self-hosted`: its layout, pkg/runner/run_context.go
+  # (startHostEnvironment: RUNNER_TEMP is <cache>/<random>/tmp, RUNNER_TOOL_CACHE <cache>/tool_cache)
+  [ "${ACT:-}" = true ] && [ -n "${RUNNER_TOOL_CACHE:-}" ] &&
+    [[ ${RUNNER_TEMP:-} == "${RUNNER_TOOL_CACHE%/tool_cache}"/*/tmp ]]
+}
+
+disabled() { # `enabled: false` (any case, as the program reads it): run no image at all
+  local value=${ENABLED:-true}
+  value=${value#"${value%%[![:space:]]*}"}
+  value=${value%"${value##*[![:space:]]}"}
+  [[ ${value,,} =~ ^(false|no|0)$ ]]
 }
 
 resolve() {
   local action out=${GITHUB_WORKSPACE:?}/${GENERATED:?}
+  if disabled; then # the same notice and outputs as the program's; action.yml skips the next step
+    echo "::notice title=Echo Notify::Skipped: \`enabled\` is false."
+    printf '%s\n' skip=true message-id= delivered=false report= severity= run-url= attempts=0 \
+      posted=false >>"${GITHUB_OUTPUT:-/dev/stdout}"
+    return
+  fi
+  if act_host_mode; then
+    annotate error "act's host mode (-P ubuntu-latest=-self-hosted) cannot run a Docker action inside a composite action (act looks for a job container that this mode does not have). Run the job in a container: -P ubuntu-latest=IMAGE, an image with bash and the docker CLI (README, Local runs)."
+    exit 1
+  fi
   action=$(cd "${ACTION_ROOT:-${GITHUB_ACTION_PATH:?}}" && pwd)
   local repo=${ACTION_REPOSITORY:-} ref=${ACTION_REF:-} mirror=${MIRROR:-} pinned=''
   local want image use why why_level level=notice start elapsed
@@ -165,14 +204,14 @@ resolve() {
     start=$EPOCHREALTIME
     if try "$image" "$want"; then
       elapsed=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
-      write_action "$action" "$out" "docker://$use"
+      write_action "$action" "$out" "docker://$use" "$want"
       echo "Echo Notify image: $use (pulled in $elapsed s; built from this checkout's code, $want)${reasons[0]:+; passed over: $(joined "${reasons[@]}")}"
       return
     fi
     reasons+=("$image: $why")
     [ "$why_level" = notice ] || level=warning
   done
-  write_action "$action" "$out" Dockerfile
+  write_action "$action" "$out" Dockerfile "$want"
   annotate "$level" "No prebuilt image for this run: $(joined "${reasons[@]}"). $BUILD_COST"
 }
 

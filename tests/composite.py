@@ -23,9 +23,10 @@ from typing import Any
 
 import yaml
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, parse_outputs
 
-Expression = re.compile(r"\$\{\{\s*([a-z_]+)\.([a-z0-9_.-]+?)\s*\}\}")
+Expression = re.compile(r"\$\{\{\s*([a-z_.\s|-]+?)\s*\}\}")
+Operand = re.compile(r"([a-z_]+)\.([a-z0-9_.-]+)")
 
 
 def action_yml(path: Path = ROOT) -> dict[str, Any]:
@@ -85,8 +86,17 @@ class Resolved:
 
 
 def evaluate(text: str, contexts: dict[str, dict[str, str]]) -> str:
-    """The `${{ context.name }}` expressions our action.yml uses."""
-    return Expression.sub(lambda m: contexts[m.group(1)].get(m.group(2), ""), text)
+    """The `${{ context.name }}` and `${{ a.b || c.d }}` expressions our action.yml uses."""
+
+    def value(operand: str) -> str:
+        found = Operand.fullmatch(operand.strip())
+        assert found, f"an expression the replay does not know: {operand}"
+        return contexts.get(found[1], {}).get(found[2], "")
+
+    def first(match: re.Match[str]) -> str:
+        return next(filter(None, map(value, match[1].split("||"))), "")
+
+    return Expression.sub(first, text)
 
 
 def run_step(
@@ -94,6 +104,7 @@ def run_step(
 ) -> subprocess.CompletedProcess[str]:
     """A `run:` step: its env: evaluated first, then bash with the runner's variables."""
     step_env = {k: evaluate(str(v), contexts) for k, v in step.get("env", {}).items()}
+    step_env["GITHUB_OUTPUT"] = env.get("GITHUB_OUTPUT", "/dev/null")
     return subprocess.run(
         [
             "bash",
@@ -146,6 +157,9 @@ def run_composite(
             continue  # evaluated as the runner would on Linux
         if failed and condition != "always()":
             continue
+        skipped = contexts.get("steps", {}).get("image.outputs.skip") == "true"
+        if condition == "steps.image.outputs.skip != 'true'" and skipped:
+            continue  # `enabled: false`
         if "uses" in step and not step["uses"].startswith("./"):
             # A published action (the snapshot upload): GitHub's artifact service is not here,
             # so the replay records what the runner would pass it.
@@ -163,14 +177,20 @@ def run_composite(
                 image if image == "Dockerfile" else image.removeprefix("docker://"), with_
             )
             steps_outputs[step["id"]] = outputs
-            contexts["steps"] = {
-                f"{sid}.outputs.{name}": value
-                for sid, found in steps_outputs.items()
-                for name, value in found.items()
-            }
         else:
+            (workspace.parent / "step_output").write_text("")
+            env["GITHUB_OUTPUT"] = str(workspace.parent / "step_output")
             done = run_step(step, contexts, env)
             result, out = done.returncode, done.stdout + done.stderr
+            if "id" in step:
+                steps_outputs[step["id"]] = parse_outputs(
+                    (workspace.parent / "step_output").read_text()
+                )
+        contexts["steps"] = {
+            f"{sid}.outputs.{name}": value
+            for sid, found in steps_outputs.items()
+            for name, value in found.items()
+        }
         log.append(out)
         if result != 0 and not failed:
             failed, code = True, result

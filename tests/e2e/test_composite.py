@@ -13,15 +13,14 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.composite import checkout, resolve, run_composite, source_digest
+from tests.e2e.conftest import REPOSITORY, Published
 from tests.e2e.docker import TAG, build, docker, require_engine, run_as_runner
-from tests.e2e.registry import free_port, registry, silent_server
+from tests.e2e.registry import free_port, silent_server
 from tests.helpers import EXAMPLES, ScriptedEcho, stray_commands
 
 pytestmark = pytest.mark.docker
@@ -29,33 +28,7 @@ PULLED = re.compile(
     r"^Echo Notify image: (?P<image>\S+@sha256:[0-9a-f]{64}) \(pulled in [0-9.]+ s; "
     r"built from this checkout's code, sha256:[0-9a-f]{64}\)"
 )
-REPOSITORY = "acme/echo-notify"
 INJECTED = "sha256:abc\n::error::injected\n##[error]x"
-
-
-@dataclass
-class Published:
-    mirror: str  # what a user would put in the `image` input
-    digest: str  # the manifest digest of the pushed :v1
-
-    def push(self, image: str, tag: str) -> str:
-        """Push IMAGE as mirror:TAG, forget the local tag (so the resolve step pulls it)."""
-        docker("tag", image, f"{self.mirror}:{tag}")
-        pushed = docker("push", f"{self.mirror}:{tag}").stdout
-        docker("image", "rm", f"{self.mirror}:{tag}")
-        return re.findall(r"digest: (sha256:[0-9a-f]{64})", pushed)[0]
-
-
-@pytest.fixture(scope="session")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
-    """The image as the release workflow publishes it: :v1 and a branch with a slash."""
-    require_engine()
-    build()
-    with registry(tmp_path_factory.mktemp("registry")) as host:
-        target = Published(f"{host}/{REPOSITORY}", "")
-        target.digest = target.push(TAG, "v1")
-        target.push(TAG, "feature-x")
-        yield target
 
 
 def runner_checkout(tmp: Path, ref: str) -> Path:
