@@ -21,8 +21,10 @@ RUN python3 -m venv /venv \
 COPY templates /app/templates
 COPY echo_notify /app/echo_notify
 COPY entrypoint.py /app/entrypoint.py
+# -m imports the package from the working directory (this stage only: the runner sets its own).
+WORKDIR /app
 RUN /venv/bin/python -m compileall -q --invalidation-mode unchecked-hash /app/echo_notify \
-    && cd /app && /venv/bin/python -m echo_notify.render
+    && /venv/bin/python -m echo_notify.render
 
 FROM ${BASE_IMAGE}
 ENV PYTHONUNBUFFERED=1 \

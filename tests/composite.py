@@ -27,6 +27,21 @@ from tests.helpers import ROOT, parse_outputs
 
 Expression = re.compile(r"\$\{\{\s*([a-z_.\s|-]+?)\s*\}\}")
 Operand = re.compile(r"([a-z_]+)\.([a-z0-9_.-]+)")
+# The Docker client's settings: which engine, context and configuration the caller's `docker`
+# uses. An env built from scratch keeps them, or on a shared host the resolve step would pull on
+# the default engine instead of the caller's.
+DOCKER_CLIENT = (
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_CONFIG",
+    "DOCKER_CERT_PATH",
+    "DOCKER_TLS_VERIFY",
+)
+
+
+def docker_client() -> dict[str, str]:
+    """The caller's Docker client settings that are set."""
+    return {name: os.environ[name] for name in DOCKER_CLIENT if name in os.environ}
 
 
 def action_yml(path: Path = ROOT) -> dict[str, Any]:
@@ -148,6 +163,7 @@ def run_composite(
         "GITHUB_ACTION_PATH": str(action_path),
         "GITHUB_WORKSPACE": str(workspace),
         "RUNNER_OS": "Linux",
+        **docker_client(),
         **(extra_env or {}),
     }
     log, code, steps_outputs, failed = [], 0, {}, False
@@ -220,6 +236,7 @@ def resolve(
         "PATH": os.environ["PATH"],
         "GITHUB_ACTION_PATH": str(action_path),
         "GITHUB_WORKSPACE": str(workspace),
+        **docker_client(),
         **(extra_env or {}),
     }
     done = run_step(step, contexts, env)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.composite import checkout, resolve, run_composite, source_digest
+from tests.composite import checkout, docker_client, resolve, run_composite, source_digest
 from tests.e2e.conftest import REPOSITORY, Published
 from tests.e2e.docker import TAG, build, docker, require_engine, run_as_runner
 from tests.e2e.registry import free_port, silent_server
@@ -51,7 +51,7 @@ def labelled(published: Published, tag: str, label: str) -> None:
         capture_output=True,
         text=True,
         check=False,
-        env={"DOCKER_BUILDKIT": "0", "PATH": "/usr/bin:/bin:/usr/local/bin"},
+        env={"DOCKER_BUILDKIT": "0", "PATH": "/usr/bin:/bin:/usr/local/bin", **docker_client()},
     )
     assert done.returncode == 0, done.stderr
     published.push("moved", tag)

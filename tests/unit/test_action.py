@@ -16,7 +16,15 @@ import pytest
 
 from echo_notify import history
 from echo_notify.report import Streak
-from tests.composite import action_yml, checkout, image_files, resolve, run_step, source_digest
+from tests.composite import (
+    action_yml,
+    checkout,
+    image_files,
+    resolve,
+    run_composite,
+    run_step,
+    source_digest,
+)
 from tests.helpers import ROOT, stray_commands
 
 ACTION = action_yml()
@@ -196,6 +204,45 @@ def test_no_docker_command_builds_instead(tmp_path: Path) -> None:
     assert resolved.code == 0, resolved.log
     assert "no docker command on this runner" in resolved.first_line
     assert resolved.image == "Dockerfile"
+
+
+def test_the_harness_keeps_the_callers_docker_engine(
+    action: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a shared host the e2e tests must pull and build on the engine the caller names, not on
+    # the default one: the resolve step's env (built from scratch) keeps the client's settings.
+    client = {
+        "DOCKER_HOST": "unix:///nonexistent/docker.sock",
+        "DOCKER_CONTEXT": "shared",
+        "DOCKER_CONFIG": "/nonexistent/config",
+    }
+    for name, value in client.items():
+        monkeypatch.setenv(name, value)
+    tools = tmp_path / "bin"  # a docker that names the engine it was pointed at
+    tools.mkdir()
+    (tools / "docker").write_text(
+        '#!/bin/sh\necho "no engine at $DOCKER_HOST ($DOCKER_CONTEXT, $DOCKER_CONFIG)" >&2\n'
+        "exit 1\n"
+    )
+    (tools / "docker").chmod(0o755)
+    path = {"PATH": f"{tools}:{os.environ['PATH']}"}
+    named = (
+        "pull failed: no engine at unix:///nonexistent/docker.sock (shared, /nonexistent/config)"
+    )
+    resolved = resolve(
+        action, tmp_path / "ws", repository="acme/echo-notify", ref="v1", extra_env=path
+    )
+    assert named in resolved.first_line, resolved.log
+    code, log, _ = run_composite(
+        action,
+        tmp_path / "ws2",
+        {"metrics-file": "sync.json"},
+        repository="acme/echo-notify",
+        ref="v1",
+        container=lambda image, inputs: (0, f"ran {image}\n", {}),
+        extra_env=path,
+    )
+    assert code == 0 and named in log.splitlines()[0], log
 
 
 @pytest.mark.parametrize(
