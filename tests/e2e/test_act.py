@@ -4,13 +4,14 @@ what stands in for what cannot run here; everything else is act's own behaviour.
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.composite import source_digest
+from tests.composite import checkout, source_digest
 from tests.e2e.act import (
     STAMP,
     Run,
@@ -21,11 +22,11 @@ from tests.e2e.act import (
     require_act,
 )
 from tests.e2e.conftest import Published
-from tests.e2e.docker import docker
+from tests.e2e.docker import BASE, docker
 from tests.e2e.test_composite import labelled
 from tests.fake_github import Actions, Workflow, fake_actions
 from tests.fake_github import Run as ApiRun
-from tests.helpers import EXAMPLES, ScriptedEcho, bodies, running
+from tests.helpers import EXAMPLES, ROOT, ScriptedEcho, bodies, running
 
 pytestmark = pytest.mark.docker
 BUILT = "act-github--tmp--generated-actions-echo-notify-dockeraction:latest"
@@ -256,7 +257,7 @@ def test_a_stale_act_build_of_other_code_is_not_run(tmp_path: Path, echo: Script
     stale = tmp_path / "stale"
     stale.mkdir()
     (stale / "Dockerfile").write_text(
-        'FROM echo-notify-base:bookworm\nLABEL dev.echo-notify.source-digest="sha256:stale"\n'
+        f'FROM {BASE}\nLABEL dev.echo-notify.source-digest="sha256:stale"\n'
         'ENTRYPOINT ["echo", "stale build ran"]\n'
     )
     docker("build", "-q", "-t", BUILT, str(stale))
@@ -313,3 +314,32 @@ jobs:
     assert "watchdog: severity=critical" in run.log and "watchdog: delivered=true" in run.log
     assert "*Cold Email Sync* has no successful run on the default branch" in contents(echo)[0]
     assert "ghs_actWatch" not in run.log
+
+
+def readme_command() -> list[str]:
+    """The act command of the README's "Local runs", as written there."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Local runs") : readme.index("## Development")]
+    line = next(line for line in section.splitlines() if line.startswith("act workflow_dispatch"))
+    return shlex.split(line)[1:]
+
+
+@pytest.mark.parametrize(
+    ("job", "title"),
+    [("sync", "Cold Email Sync Complete"), ("drain", "Cold Email Drain"), ("poll", "Verification")],
+)
+def test_the_readme_local_run(tmp_path: Path, echo: ScriptedEcho, job: str, title: str) -> None:
+    """README "Local runs" from a clone of this repository: its act command, the example
+    secrets pointing at this test's Echo; the harness adds only the offline flags (act.py)."""
+    clone = git_repository(checkout(tmp_path / "echo-notify"), "acme/echo-notify")
+    example = (clone / "examples" / "act" / "secrets.example").read_text()
+    (clone / ".secrets").write_text(example.replace("http://localhost:8080", echo.url))
+    args = readme_command()
+    args[args.index("-j") + 1] = job
+    run = act(clone, *args, home=tmp_path / "home")
+    assert run.succeeded, run.log[-4000:]
+    assert "No prebuilt image for this run" in run.log  # `uses: ./` builds the Dockerfile
+    assert echo.sends == ["msg_1"]
+    content = contents(echo)[0]
+    assert title in content and "🧪 Local run (act)" in content
+    assert " old" not in content  # stamped with the run's time: no "These metrics are … old"
