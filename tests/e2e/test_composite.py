@@ -132,6 +132,37 @@ def test_the_committed_reference_serves_when_the_runner_gives_no_ref(
         assert len(resolved.log.splitlines()) == 1
 
 
+@pytest.mark.parametrize("ref", ["v1", "0123456789abcdef0123456789abcdef01234567"])
+def test_a_forged_image_under_the_tag_never_runs_when_a_digest_is_committed(
+    published: Published, echo: ScriptedEcho, tmp_path: Path, ref: str
+) -> None:
+    """Whoever can push re-pushes the tag (:v1, or :<sha> of a full-SHA pin) with an image FROM
+    the real one, the same source-digest label, another entrypoint. The release commit names the
+    real digest in image-ref.txt: that is pulled, by digest; the tag is never tried."""
+    forged = published.mirror + ":forged-" + ref[:7]
+    done = subprocess.run(
+        ["docker", "build", "-t", forged, "-"],
+        input=f'FROM {TAG}\nENTRYPOINT ["sh", "-c", "echo FORGED-IMAGE-RAN; exit 0"]\n',
+        capture_output=True, text=True, check=False,
+        env={**docker_client(), "DOCKER_BUILDKIT": "0", "PATH": "/usr/bin:/bin:/usr/local/bin"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    published.push(forged, ref)
+    docker("image", "rm", forged)
+    action = runner_checkout(tmp_path, ref)
+    (action / "image-ref.txt").write_text(f"ghcr.io/{REPOSITORY}@{published.digest}\n")
+    workspace, container = deliver(tmp_path, echo)
+    inputs = {"metrics-file": "sync.json", "echo-url": echo.url, "image": published.mirror}
+    code, log, _ = run_composite(
+        action, workspace, inputs, repository=REPOSITORY, ref=ref, container=container
+    )
+    assert code == 0, log
+    first = PULLED.match(log)
+    assert first and first["image"] == f"{published.mirror}@{published.digest}", log
+    assert "FORGED-IMAGE-RAN" not in log and f":{ref}" not in log
+    assert echo.sends == ["msg_1"]
+
+
 def test_a_missing_tag_builds_instead_with_a_notice(published: Published, tmp_path: Path) -> None:
     resolved = resolve(
         runner_checkout(tmp_path, "v9"), tmp_path / "ws",

@@ -53,7 +53,11 @@ def test_every_input_is_passed_through() -> None:
 
 def test_every_output_is_mapped_from_the_container_step() -> None:
     mapped = {name: spec.get("value") for name, spec in ACTION["outputs"].items()}
-    assert mapped == {name: f"${{{{ steps.{RUN['id']}.outputs.{name} }}}}" for name in mapped}
+    # The resolve step (id image) gives them when `enabled: false` skips the container step.
+    assert mapped == {
+        name: f"${{{{ steps.{RUN['id']}.outputs.{name} || steps.image.outputs.{name} }}}}"
+        for name in mapped
+    }
 
 
 def test_the_generated_folder_is_one_path() -> None:
@@ -318,7 +322,10 @@ def test_the_watchdog_passes_every_input_and_maps_every_output() -> None:
     run = next(step for step in WATCHDOG_STEPS if step.get("id") == "run")
     assert run["with"] == {name: f"${{{{ inputs.{name} }}}}" for name in WATCHDOG["inputs"]}
     mapped = {name: spec["value"] for name, spec in WATCHDOG["outputs"].items()}
-    assert mapped == {name: f"${{{{ steps.run.outputs.{name} }}}}" for name in mapped}
+    assert mapped == {
+        name: f"${{{{ steps.run.outputs.{name} || steps.image.outputs.{name} }}}}"
+        for name in mapped
+    }
     # Its outputs are a subset of the program's: the same names the report action maps.
     assert set(mapped) <= set(ACTION["outputs"])
     assert WATCHDOG_STEPS[0]["if"] == "runner.os != 'Linux'"
@@ -333,6 +340,12 @@ def test_the_watchdog_runs_the_same_image_with_its_own_inputs(action: Path, tmp_
     assert set(generated["outputs"]) == set(WATCHDOG["outputs"])
     assert generated["runs"] == {"using": "docker", "image": "Dockerfile", "args": ["watchdog"]}
     # The build context is the repository's, the same files the report action builds from.
-    assert (done.generated / "Dockerfile").read_bytes() == (ROOT / "Dockerfile").read_bytes()
+    # … with this code's digest as the label's default (no runner passes build args).
+    labelled = (
+        (ROOT / "Dockerfile")
+        .read_text()
+        .replace('ARG SOURCE_DIGEST=""', f'ARG SOURCE_DIGEST="{source_digest(ROOT)}"')
+    )
+    assert (done.generated / "Dockerfile").read_text() == labelled
     assert (done.generated / "entrypoint.py").exists()
     assert done.generated.name == "echo-notify-watchdog"
