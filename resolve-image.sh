@@ -9,8 +9,9 @@
 # Environment: GITHUB_ACTION_PATH (this checkout), GITHUB_WORKSPACE, GENERATED (the generated
 # action's folder, relative to the workspace), ACTION_REPOSITORY and ACTION_REF (the runner's
 # github.action_repository / github.action_ref, passed through the step's env:), MIRROR (the
-# `image` input). Candidates, in order: the tag for the ref, the image pinned in image-ref.txt
-# (written by the release workflow); MIRROR replaces their repository. README: "Which image runs".
+# `image` input). The image: the digest committed in image-ref.txt (a release commit, written by
+# the release workflow), pulled by digest; only where none is committed (a branch, a fork), the
+# tag for the ref. MIRROR replaces their repository. README: "Which image runs".
 # The watchdog action (watchdog/action.yml) runs the same image: it sets ACTION_ROOT (the
 # repository's root, its GITHUB_ACTION_PATH/..), SPEC (its own action.yml, whose inputs and
 # outputs the generated action declares) and ARGS (`watchdog`, the program's argument).
@@ -179,7 +180,15 @@ resolve() {
     exit 1
   fi
   want=$(digest "$action")
-  if [ -z "$repo" ] || [ -z "$ref" ]; then
+  if [ -f "$action/image-ref.txt" ]; then # a release commit: the digest committed with the code
+    pinned=$(head -c 300 "$action/image-ref.txt" | tr -d '[:space:]') # is pulled, never a tag
+    if [[ $pinned =~ ^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$ ]]; then
+      [ -z "$mirror" ] || pinned=$mirror@${pinned#*@}
+      candidates+=("$pinned")
+    else
+      reasons+=("image-ref.txt holds no image@sha256 reference") level=warning
+    fi
+  elif [ -z "$repo" ] || [ -z "$ref" ]; then # a branch or a fork: the tag for the ref
     reasons+=("the runner gave no action ref (a local action, or one run by another action)")
   elif ! ours "$action" "$repo" "$ref"; then
     reasons+=("the action ref names another action ($(clean "$repo@$ref"); we run inside it)")
@@ -187,15 +196,6 @@ resolve() {
     reasons+=("the ref $(clean "$ref") cannot be an image tag")
   else
     candidates+=("${mirror:-$REGISTRY/${repo,,}}:${ref//\//-}")
-  fi
-  if [ -f "$action/image-ref.txt" ]; then
-    pinned=$(head -c 300 "$action/image-ref.txt" | tr -d '[:space:]')
-    if [[ $pinned =~ ^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$ ]]; then
-      [ -z "$mirror" ] || pinned=$mirror@${pinned#*@}
-      candidates+=("$pinned")
-    else
-      reasons+=("image-ref.txt holds no image@sha256 reference") level=warning
-    fi
   fi
   if [ ${#candidates[@]} -gt 0 ] && ! command -v docker >/dev/null; then
     reasons+=("no docker command on this runner") candidates=()
