@@ -11,23 +11,20 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 import requests
 
-from . import cancel, history, report, watchdog
+from . import cancel, history, report, state, watchdog
 from . import metrics as metrics_file
-from .config import Config, NotifyOn, enabled, github_context, load_config
+from .config import Config, enabled, github_context, load_config
 from .echo import Echo, Policy
 from .errors import ActionError, DeliveryError, InputError, MetricsError, Outcome, TemplateError
 from .github import Runner, api_client, job_link, run_link
-from .history import HistoryError, Snapshot
+from .history import HistoryError
 from .render import WHOLE, Safe, compose, render, slack_entities
+from .state import Quiet, Snapshot
 from .text import SECRETS
-
-# Why a run posts nothing: notify-on's "ok" and "unchanged"; the watchdog's "well" (all is
-# and was well) and "same" (the same problems as at the previous check).
-Quiet = Literal["", "ok", "unchanged", "well", "same"]
 
 
 @dataclass
@@ -144,7 +141,7 @@ def watch(
         previous=previous,
     )
     model = watchdog.model(findings, ctx)
-    news = watchdog.worth_a_message(model, previous)
+    news = state.worth_a_message(model.severity, model.detail, previous)
     why: Quiet = "" if news else "well" if model.severity == "ok" else "same"
     conclude(config, runner, echo, model, result, why_quiet=why)
 
@@ -163,7 +160,13 @@ def conclude(
     """Post the message unless `notify-on` says it is not worth one, keep this run's snapshot
     for the next run, and tell the dead-man check that the step did its job."""
     if why_quiet is None:
-        why_quiet = "" if alert_for else quiet(config.notify_on, model, previous)
+        why_quiet = (
+            ""
+            if alert_for
+            else state.quiet(
+                config.notify_on, model.severity, model.levels, previous, report.GAUGES
+            )
+        )
     result.quiet = why_quiet
     publish(config, runner, echo, model, result, alert_for=alert_for)
     if config.history and not config.dry_run and not config.github.act:
@@ -179,7 +182,7 @@ def keep(config: Config, runner: Runner, model: report.Model) -> None:
     if run.runner_temp is None or model.kind not in history.KINDS:
         return
     try:
-        history.write(run.runner_temp, Snapshot.of(model, run.run_id, run.run_attempt))
+        history.write(run.runner_temp, model.snapshot(run.run_id, run.run_attempt))
     except OSError as exc:
         runner.annotate(
             "notice",
@@ -187,21 +190,6 @@ def keep(config: Config, runner: Runner, model: report.Model) -> None:
             f"This run's snapshot could not be written to RUNNER_TEMP ({exc.strerror or exc}); "
             "the next run will have no trends. Nothing else changed.",
         )
-
-
-def quiet(notify_on: NotifyOn, model: report.Model, previous: Snapshot | None) -> Quiet:
-    """Why this run is not worth a message (insight.md), or '' to post it."""
-    problem = model.severity != "ok"
-    recovered = previous is not None and previous.severity != "ok"
-    if notify_on == "always" or problem or recovered:
-        return ""
-    gauges = set(report.THRESHOLDS)
-    changed = previous is None or {k: v for k, v in model.levels.items() if k in gauges} != {
-        k: v for k, v in previous.levels.items() if k in gauges
-    }
-    if notify_on == "changes" and changed:
-        return ""
-    return "ok" if notify_on == "problems" else "unchanged"
 
 
 def previous_snapshot(config: Config, runner: Runner, kind: str) -> Snapshot | None:

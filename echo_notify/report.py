@@ -6,17 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from .errors import NoMetrics
 from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
+from .state import Level, Snapshot, Streak, advance
 from .text import tenths
 
-if TYPE_CHECKING:
-    from .history import Snapshot
-
-Level = Literal["ok", "warning", "critical"]
 JobStatus = Literal["success", "failure", "cancelled"]
 # Each gauge's (warning, critical) limits from reports.md; capacity and invalid share are bad
 # when high, the success rates when low. The `thresholds` input overrides them.
@@ -27,16 +24,8 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
     "invalid": (10, 25),
 }
 HIGH_IS_BAD = frozenset({"capacity", "invalid"})
+GAUGES = frozenset(THRESHOLDS)  # what `notify-on: changes` compares
 STALE = timedelta(hours=6)  # older metrics get a line saying how old
-
-
-@dataclass(frozen=True)
-class Streak:
-    """Problem runs in a row, ending with the run it belongs to (0 when that run was ok)."""
-
-    count: int = 0
-    since: datetime | None = None  # when the first of them ran
-    failed: bool = False  # every one of them failed (job-status), not only warned
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,9 +39,24 @@ class Model:
     failed: bool
     levels: dict[str, Level | None] = field(default_factory=dict)
     figures: dict[str, Number | None] = field(default_factory=dict)  # key numbers shown
-    streak: Streak = Streak()
+    streak: Streak = field(default_factory=Streak)
     detail: dict[str, str] = field(default_factory=dict)  # the watchdog's problem per workflow
     variables: dict[str, Any] = field(default_factory=dict)
+
+    def snapshot(self, run_id: str, attempt: int) -> Snapshot:
+        """What the next run compares with: no error texts, no secrets."""
+        return Snapshot(
+            kind=self.kind,
+            time=self.time,
+            run_id=run_id,
+            attempt=attempt,
+            severity=self.severity,
+            failed=self.failed,
+            levels=dict(self.levels),
+            figures=dict(self.figures),
+            streak=self.streak,
+            detail=dict(self.detail),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,16 +135,6 @@ def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMet
         streak=streak,
         variables=variables,
     )
-
-
-def advance(previous: Snapshot | None, severity: Level, failed: bool, time: datetime) -> Streak:
-    """This run's streak: the previous one plus this run when it had a problem, else none."""
-    if severity == "ok":
-        return Streak()
-    if previous and previous.streak.count and previous.streak.since:
-        before = previous.streak
-        return Streak(before.count + 1, before.since, before.failed and failed)
-    return Streak(1, time, failed)
 
 
 def _common(moment: datetime, ctx: Context) -> dict[str, Any]:

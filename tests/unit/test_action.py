@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from echo_notify import history
-from echo_notify.report import Streak
+from echo_notify.state import Snapshot, Streak
 from tests.composite import action_yml, checkout, image_files, resolve, run_step, source_digest
 from tests.helpers import ROOT, stray_commands
 
@@ -243,7 +243,7 @@ def test_the_snapshot_upload_matches_what_the_program_writes(tmp_path: Path) -> 
     kind = "sync"
     name = upload["with"]["name"].replace("${{ github.job }}", "JOB").replace(kind_expr, kind)
     assert name == history.artifact_name("JOB", kind)
-    snapshot = history.Snapshot(
+    snapshot = Snapshot(
         kind=kind,
         time=datetime.now(UTC),
         run_id="1",
