@@ -171,7 +171,7 @@ def conclude(
     publish(config, runner, echo, model, result, alert_for=alert_for)
     if config.history and not config.dry_run and not config.github.act:
         keep(config, runner, model)
-    if config.heartbeat_url and result.outcome in ("delivered", "quiet"):
+    if config.heartbeat_url and result.outcome in ("delivered", "quiet") and model.current:
         heartbeat(config.heartbeat_url, echo.session, runner)
 
 

@@ -41,6 +41,7 @@ class Model:
     figures: dict[str, Number | None] = field(default_factory=dict)  # key numbers shown
     streak: Streak = field(default_factory=Streak)
     detail: dict[str, str] = field(default_factory=dict)  # the watchdog's problem per workflow
+    current: bool = True  # real, current data (not none, only bad, or stale): heartbeat-worthy
     variables: dict[str, Any] = field(default_factory=dict)
 
     def snapshot(self, run_id: str, attempt: int) -> Snapshot:
@@ -80,9 +81,12 @@ def build(metrics: Metrics, ctx: Context) -> Model:
     levels: dict[str, Level | None] = own.pop("levels")
     figures: dict[str, Number | None] = own.pop("figures")
     known = {level for level in levels.values() if level}
+    # No data, only bad data or stale data: the pipeline is broken, never a quiet run.
+    data = metrics.data_state
+    stale = ctx.now - metrics.timestamp > STALE
     if ctx.job_status != "success" or "critical" in known:
         severity: Level = "critical"
-    elif "warning" in known or metrics.error_count:
+    elif "warning" in known or metrics.error_count or data != "some" or stale:
         severity = "warning"
     else:
         severity = "ok"
@@ -92,6 +96,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         **_since(ctx, figures, streak),
         "report": metrics.report,
         "m": m,
+        "data": data,
         "levels": levels,
         "severity": severity,
         "errors": metrics.errors,
@@ -107,6 +112,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         levels=levels,
         figures=figures,
         streak=streak,
+        current=data == "some" and not stale,
         variables=variables,
     )
 
@@ -133,6 +139,7 @@ def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMet
         severity=severity,
         failed=ctx.job_status != "success",
         streak=streak,
+        current=False,
         variables=variables,
     )
 
@@ -220,9 +227,12 @@ def _sync(m: dict[str, Any], limits: dict[str, tuple[float, float]]) -> dict[str
     handover = _handover(m["async_verification"], leads)
     # With verification after the run, its numbers in the file are placeholders.
     rate = None if handover else m["verification_results"]["success_rate_percentage"]
+    over = -remaining if remaining is not None and remaining < 0 else None
     return {
-        "levels": {
-            "capacity": level("capacity", cap["utilization_percentage"], limits),
+        "levels": {  # over capacity is critical, whatever else the file says
+            "capacity": "critical"
+            if over
+            else level("capacity", cap["utilization_percentage"], limits),
             "verification": level("verification", rate, limits),
             "handover": None if not handover else "warning" if handover["broken"] else "ok",
         },
@@ -234,7 +244,7 @@ def _sync(m: dict[str, Any], limits: dict[str, tuple[float, float]]) -> dict[str
         },
         "campaigns": campaigns,
         "added": total,
-        "over_capacity": -remaining if remaining is not None and remaining < 0 else None,
+        "over_capacity": over,
         "handover": handover,
     }
 
