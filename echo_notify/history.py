@@ -19,6 +19,7 @@ from .state import Snapshot
 
 if TYPE_CHECKING:
     from github import Github
+    from github.WorkflowRun import WorkflowRun
 
 RUNS_LOOKED_AT = 5  # earlier runs of the workflow searched for a snapshot
 ARTIFACT_LIMIT = 1024 * 1024  # bytes of the zipped artifact; a snapshot is under 1 KB
@@ -50,11 +51,14 @@ def lookup(
     repository: str,
     run_id: str,
     *,
+    attempt: int = 1,
     name: str,
     kind: str,
 ) -> Snapshot | None:
-    """The newest snapshot called ``name`` in the earlier runs of this run's workflow on its
-    branch; None when none of the last few runs has one (a first run, expired artifacts).
+    """The newest snapshot called ``name`` before this run: an earlier attempt of this run (a
+    re-run), else the earlier runs of its workflow on its branch; None when none of the last
+    few has one (a first run, expired artifacts). One of this very attempt means another step
+    or matrix leg keeps its history under the same name: a HistoryError, never mixed in.
 
     The look-up runs on a thread that is given up after LOOKUP_BUDGET seconds: a slow API or a
     storage host that trickles its answer (a read timeout restarts with every byte) must not
@@ -62,7 +66,7 @@ def lookup(
     try:
         return cancel.within(
             LOOKUP_BUDGET,
-            lambda: _lookup(client, repository, run_id, name=name, kind=kind),
+            lambda: _lookup(client, repository, run_id, attempt, name=name, kind=kind),
             "echo-notify-history",
         )
     except TimeoutError:
@@ -70,7 +74,7 @@ def lookup(
 
 
 def _lookup(
-    client: Github, repository: str, run_id: str, *, name: str, kind: str
+    client: Github, repository: str, run_id: str, attempt: int, *, name: str, kind: str
 ) -> Snapshot | None:
     from github import GithubException  # noqa: PLC0415 -- slow import, needed only here
 
@@ -81,16 +85,21 @@ def _lookup(
         for looked, other in enumerate(workflow.get_runs(branch=run.head_branch)):
             if looked > RUNS_LOOKED_AT:
                 return None
-            if other.id == run.id or other.head_repository.full_name != repository:
-                continue  # this run, or a fork's run on a same-named branch: not our history
-            for artifact in other.get_artifacts():
-                if artifact.name == name and not artifact.expired:
-                    if artifact.size_in_bytes > ARTIFACT_LIMIT:
-                        raise HistoryError(
-                            f"the previous snapshot is {artifact.size_in_bytes:,} bytes, over "
-                            f"the {ARTIFACT_LIMIT:,} a snapshot can be"
-                        )
-                    return _download(client, artifact.archive_download_url, kind)
+            head = other.head_repository  # None once a fork is deleted
+            if head is None or head.full_name != repository:
+                continue  # a fork's run on a same-named branch: not our history
+            found = _snapshot(client, other, name, kind)
+            if found is None:
+                continue
+            if other.id != run.id:
+                return found
+            if found.attempt < attempt:
+                return found  # an earlier attempt of this run: the run before this one
+            raise HistoryError(
+                f"another step or matrix leg of this run already keeps a snapshot called {name}, "
+                "so their histories would mix: give each report step its own job, or set "
+                "`history: false` on all but one"
+            )
     except GithubException as exc:
         if exc.status in (401, 403):
             raise HistoryError(
@@ -102,6 +111,18 @@ def _lookup(
         raise
     except Exception as exc:  # noqa: BLE001 -- any failure is "no trends", never a failed step
         raise HistoryError(f"the look-up failed ({type(exc).__name__})") from None
+    return None
+
+
+def _snapshot(client: Github, run: WorkflowRun, name: str, kind: str) -> Snapshot | None:
+    for artifact in run.get_artifacts():
+        if artifact.name == name and not artifact.expired:
+            if artifact.size_in_bytes > ARTIFACT_LIMIT:
+                raise HistoryError(
+                    f"the previous snapshot is {artifact.size_in_bytes:,} bytes, over "
+                    f"the {ARTIFACT_LIMIT:,} a snapshot can be"
+                )
+            return _download(client, artifact.archive_download_url, kind)
     return None
 
 

@@ -158,31 +158,54 @@ def conclude(
     why_quiet: Quiet | None = None,
 ) -> None:
     """Post the message unless `notify-on` says it is not worth one, keep this run's snapshot
-    for the next run, and tell the dead-man check that the step did its job."""
+    whatever became of the message (every run counts once in its history), and tell the
+    dead-man check when real, current data was posted or rightly withheld."""
     if why_quiet is None:
         why_quiet = (
             ""
             if alert_for
             else state.quiet(
-                config.notify_on, model.severity, model.levels, previous, report.GAUGES
+                config.notify_on,
+                model.severity,
+                model.levels,
+                previous,
+                recovered=model.recovered,
+                gauges=report.GAUGES,
             )
         )
     result.quiet = why_quiet
-    publish(config, runner, echo, model, result, alert_for=alert_for)
-    if config.history and not config.dry_run and not config.github.act:
-        keep(config, runner, model)
-    if config.heartbeat_url and result.outcome in ("delivered", "quiet") and model.current:
+    outcome: Outcome = "failed"
+    try:
+        broken = publish(config, runner, echo, model, result, alert_for=alert_for)
+        outcome = result.outcome
+    except DeliveryError as exc:
+        outcome = exc.outcome
+        raise
+    except cancel.Cancelled as stop:  # a send on its way may have posted
+        outcome = "unknown" if stop.in_flight == "send" else result.outcome
+        raise
+    finally:
+        if keeps_history(config):
+            keep(config, runner, model, outcome)
+    if config.heartbeat_url and outcome in ("delivered", "quiet") and model.current:
         heartbeat(config.heartbeat_url, echo.session, runner)
+    if broken:
+        raise broken
 
 
-def keep(config: Config, runner: Runner, model: report.Model) -> None:
+def keeps_history(config: Config) -> bool:
+    return config.history and not config.dry_run and not config.github.act
+
+
+def keep(config: Config, runner: Runner, model: report.Model, outcome: Outcome) -> None:
     """Leave this run's snapshot for the composite to upload; a failure costs the next run
     its trends (a notice), never this run's result."""
     run = config.github
     if run.runner_temp is None or model.kind not in history.KINDS:
         return
+    snapshot = state.settle(model.snapshot(run.run_id, run.run_attempt), outcome, model.recovered)
     try:
-        history.write(run.runner_temp, model.snapshot(run.run_id, run.run_attempt))
+        history.write(run.runner_temp, snapshot)
     except OSError as exc:
         runner.annotate(
             "notice",
@@ -195,14 +218,16 @@ def keep(config: Config, runner: Runner, model: report.Model) -> None:
 def previous_snapshot(config: Config, runner: Runner, kind: str) -> Snapshot | None:
     """The previous run's snapshot for trends, or None (one notice when the look-up failed)."""
     ctx = config.github
-    if not config.history or config.dry_run or ctx.act or kind not in history.KINDS:
+    if not keeps_history(config) or kind not in history.KINDS:
         return None
     client = api_client(ctx, config.github_token)
     if client is None or not ctx.run_id:
         return None  # not in a workflow run, or no token: nothing to look up
     try:
         name = history.artifact_name(ctx.job, kind)
-        found = history.lookup(client, ctx.repository, ctx.run_id, name=name, kind=kind)
+        found = history.lookup(
+            client, ctx.repository, ctx.run_id, attempt=ctx.run_attempt, name=name, kind=kind
+        )
     except HistoryError as exc:
         runner.annotate("notice", "Echo Notify: no trends this run", f"No trends this run: {exc}.")
         return None
@@ -240,8 +265,9 @@ def publish(
     result: Result,
     *,
     alert_for: MetricsError | None = None,
-) -> None:
-    """Render the message (and its Markdown for the summary), print it, deliver it."""
+) -> TemplateError | None:
+    """Render the message (and its Markdown for the summary), print it, deliver it; a broken
+    custom template is returned to raise once the run is done (the built-in report went out)."""
     result.severity = model.severity
     user = None if alert_for else config.template  # a custom template gets real reports only
     try:
@@ -258,8 +284,7 @@ def publish(
         runner.log(f"Not posted: `notify-on: {config.notify_on}`, and this run needs no message")
     else:
         deliver(config, runner, echo, (title, content), result, alert_for=alert_for)
-    if broken:
-        raise broken
+    return broken
 
 
 def message(

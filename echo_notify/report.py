@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from .errors import NoMetrics
 from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
-from .state import Level, Snapshot, Streak, advance
+from .state import Level, Snapshot, Streak, advance, ended
 from .text import tenths
 
 JobStatus = Literal["success", "failure", "cancelled"]
@@ -40,6 +40,7 @@ class Model:
     levels: dict[str, Level | None] = field(default_factory=dict)
     figures: dict[str, Number | None] = field(default_factory=dict)  # key numbers shown
     streak: Streak = field(default_factory=Streak)
+    recovered: Streak | None = None  # the problem streak this run announces the end of
     detail: dict[str, str] = field(default_factory=dict)  # the watchdog's problem per workflow
     current: bool = True  # real, current data (not none, only bad, or stale): heartbeat-worthy
     variables: dict[str, Any] = field(default_factory=dict)
@@ -90,7 +91,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         severity = "warning"
     else:
         severity = "ok"
-    streak = advance(ctx.previous, severity, ctx.job_status != "success", metrics.timestamp)
+    streak = advance(ctx.previous, severity, ctx.job_status, metrics.timestamp)
     variables = {
         **_common(metrics.timestamp, ctx),
         **_since(ctx, figures, streak),
@@ -112,6 +113,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         levels=levels,
         figures=figures,
         streak=streak,
+        recovered=ended(ctx.previous, streak),
         current=data == "some" and not stale,
         variables=variables,
     )
@@ -120,7 +122,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
 def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMetrics) -> Model:
     """The short alert sent when there is no report to render (reports.md)."""
     severity: Level = "warning" if ctx.job_status == "success" else "critical"
-    streak = advance(ctx.previous, severity, ctx.job_status != "success", ctx.now)
+    streak = advance(ctx.previous, severity, ctx.job_status, ctx.now)
     variables = {
         **_common(ctx.now, ctx),
         **_since(ctx, {}, streak),
@@ -139,6 +141,7 @@ def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMet
         severity=severity,
         failed=ctx.job_status != "success",
         streak=streak,
+        recovered=ended(ctx.previous, streak),
         current=False,
         variables=variables,
     )
@@ -176,7 +179,7 @@ def _since(ctx: Context, figures: dict[str, Number | None], streak: Streak) -> d
         old = before.figures.get(name)
         delta = value - old if value is not None and old is not None else None
         change[name] = delta if delta else None
-    ended = before.streak if before.streak.count and not streak.count else None
+    over = ended(before, streak)
     return {
         "previous": {
             "time": then,
@@ -187,7 +190,7 @@ def _since(ctx: Context, figures: dict[str, Number | None], streak: Streak) -> d
         },
         "change": change,
         "streak": _shown(streak, ctx) if streak.count >= 2 else None,
-        "recovered": _shown(ended, ctx) if ended else None,
+        "recovered": _shown(over, ctx) if over else None,
     }
 
 
@@ -196,6 +199,7 @@ def _shown(streak: Streak, ctx: Context) -> dict[str, Any]:
     return {
         "count": streak.count,
         "failed": streak.failed,
+        "cancelled": streak.cancelled,
         "since": since,
         "date": date_shown(since, ctx.now.astimezone(ctx.timezone)),
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -20,6 +20,9 @@ VERSION = 1
 # and was well) and "same" (the same problems as at the previous check).
 Quiet = Literal["", "ok", "unchanged", "well", "same"]
 NotifyOn = Literal["always", "problems", "changes"]
+# Whether a run's message reached the channel: `maybe` when the send's outcome is unknown.
+Announced = Literal["yes", "maybe", "no"]
+ANNOUNCED = ("yes", "maybe", "no")
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,28 @@ class Streak:
 
     count: int = 0
     since: datetime | None = None  # when the first of them ran
-    failed: bool = False  # every one of them failed (job-status), not only warned
+    failed: bool = False  # every one of them failed or was cancelled (job-status)
+    cancelled: int = 0  # how many of them were cancelled
+
+    def to_json(self) -> dict[str, Any]:
+        since = self.since.isoformat() if self.since else None
+        return {
+            "count": self.count,
+            "since": since,
+            "failed": self.failed,
+            "cancelled": self.cancelled,
+        }
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> Streak:
+        since = data.get("since")
+        count = _count(data.get("count"))
+        return cls(
+            count=count,
+            since=_time(since) if since is not None else None,
+            failed=data.get("failed") is True,
+            cancelled=min(_count(data.get("cancelled", 0)), count),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,9 +69,10 @@ class Snapshot:
     figures: dict[str, float | None]
     streak: Streak
     detail: dict[str, str] = field(default_factory=dict)  # the watchdog's problem per workflow
+    announced: Announced = "yes"
+    owed: Streak | None = None  # a streak whose end this run had to announce and could not
 
     def to_json(self) -> str:
-        since = self.streak.since.isoformat() if self.streak.since else None
         return json.dumps(
             {
                 "version": VERSION,
@@ -59,12 +84,10 @@ class Snapshot:
                 "failed": self.failed,
                 "levels": self.levels,
                 "figures": self.figures,
-                "streak": {
-                    "count": self.streak.count,
-                    "since": since,
-                    "failed": self.streak.failed,
-                },
+                "streak": self.streak.to_json(),
                 "detail": self.detail,
+                "announced": self.announced,
+                "owed": self.owed.to_json() if self.owed else None,
             },
             indent=1,
         )
@@ -77,8 +100,9 @@ class Snapshot:
             raise ValueError("not a version-1 snapshot")
         if data.get("report") != kind:
             raise ValueError(f"a snapshot of a {data.get('report')!r} report")
-        streak = _object(data, "streak")
-        since = streak.get("since")
+        owed, announced = data.get("owed"), data.get("announced", "yes")
+        if announced not in ANNOUNCED:
+            raise ValueError(f"an unknown announcement {announced!r}")
         return cls(
             kind=kind,
             time=_time(data.get("time")),
@@ -88,11 +112,9 @@ class Snapshot:
             failed=data.get("failed") is True,
             levels={str(k): _level(v) for k, v in _object(data, "levels").items()},
             figures={str(k): _figure(v) for k, v in _object(data, "figures").items()},
-            streak=Streak(
-                count=_count(streak.get("count")),
-                since=_time(since) if since is not None else None,
-                failed=streak.get("failed") is True,
-            ),
+            streak=Streak.parse(_object(data, "streak")),
+            announced=announced,
+            owed=Streak.parse(_object(data, "owed")) if owed is not None else None,
             detail={str(k): str(v)[:40] for k, v in data.get("detail", {}).items()}
             if isinstance(data.get("detail", {}), dict)
             else {},
@@ -137,14 +159,39 @@ def _count(value: Any) -> int:
     return value
 
 
-def advance(previous: Snapshot | None, severity: Level, failed: bool, time: datetime) -> Streak:
-    """This run's streak: the previous one plus this run when it had a problem, else none."""
+def advance(previous: Snapshot | None, severity: Level, job_status: str, time: datetime) -> Streak:
+    """This run's streak: the previous one plus this run when it had a problem, else none.
+    Every run counts, delivered or not: its snapshot is kept whatever became of the message."""
     if severity == "ok":
         return Streak()
+    failed, cancelled = job_status != "success", int(job_status == "cancelled")
     if previous and previous.streak.count and previous.streak.since:
         before = previous.streak
-        return Streak(before.count + 1, before.since, before.failed and failed)
-    return Streak(1, time, failed)
+        return Streak(
+            before.count + 1, before.since, before.failed and failed, before.cancelled + cancelled
+        )
+    return Streak(1, time, failed, cancelled)
+
+
+def ended(previous: Snapshot | None, streak: Streak) -> Streak | None:
+    """The problem streak this run's recovery announces: the previous run's, or one whose
+    recovery the previous run could not deliver; None when there is nothing to announce."""
+    if previous is None or streak.count:
+        return None
+    if previous.streak.count:
+        return previous.streak
+    return previous.owed
+
+
+def settle(snapshot: Snapshot, outcome: str, recovered: Streak | None) -> Snapshot:
+    """The snapshot as kept, once the message's fate is known: a recovery that certainly did
+    not reach the channel stays owed to the next run; one that may have (the send's outcome
+    is unknown) is not announced twice."""
+    announced: Announced = (
+        "yes" if outcome == "delivered" else "maybe" if outcome == "unknown" else "no"
+    )
+    owed = recovered if recovered and announced == "no" and outcome != "quiet" else None
+    return replace(snapshot, announced=announced, owed=owed)
 
 
 def quiet(
@@ -152,11 +199,13 @@ def quiet(
     severity: Level,
     levels: Mapping[str, Level | None],
     previous: Snapshot | None,
+    *,
+    recovered: Streak | None,
     gauges: frozenset[str],
 ) -> Quiet:
-    """Why a report is not worth a message (insight.md), or '' to post it."""
+    """Why a report is not worth a message (insight.md), or '' to post it. A problem always
+    posts, and so does the end of one (`recovered`, from `ended`)."""
     problem = severity != "ok"
-    recovered = previous is not None and previous.severity != "ok"
     if notify_on == "always" or problem or recovered:
         return ""
     changed = previous is None or {k: v for k, v in levels.items() if k in gauges} != {

@@ -45,15 +45,17 @@ class Pipeline:
         hour: int,
         *,
         attempt: int = 1,
+        again: bool = False,
         when: datetime | None = None,
         now: datetime | None = None,
         env: dict[str, str] | None = None,
         **inputs: str,
     ) -> Step:
-        """One run (``attempt`` above 1: a re-run of the latest one) at ``hour`` o'clock in New
+        """One run (``attempt`` above 1: a re-run of the latest one; ``again``: another step of
+        the latest run, or another leg of its matrix) at ``hour`` o'clock in New
         York on Jan 15, 2026 (or ``when``), the clock reading ``now`` (else the same time);
         ``None`` metrics: the pipeline crashed before writing its file."""
-        if attempt == 1:
+        if attempt == 1 and not again:
             self.run_id += 1
             self.actions.workflows[0].runs.insert(0, Run(self.run_id))
         self.steps += 1

@@ -80,7 +80,6 @@ def test_over_capacity_is_critical(pipeline: Pipeline, capacity: dict[str, int])
 # -- every run counts once, in its own history ------------------------------------------------
 
 
-@PENDING
 def test_a_rerun_sees_its_earlier_attempt_as_the_previous_run(pipeline: Pipeline) -> None:
     pipeline.run(sync(92), 8, **PROBLEMS)
     failed = pipeline.run(sync(92), 9, **{**PROBLEMS, "job-status": "failure"})
@@ -92,7 +91,17 @@ def test_a_rerun_sees_its_earlier_attempt_as_the_previous_run(pipeline: Pipeline
     assert again.outputs["posted"] == "false"
 
 
-@PENDING
+def test_two_steps_of_one_kind_in_a_job_never_mix_silently(pipeline: Pipeline) -> None:
+    pipeline.run(sync(92, 1300), 8)
+    pipeline.run(sync(92, 8000), 8, again=True)  # a second sync step (or leg) in the same job
+    first = pipeline.run(sync(92, 1342), 9)
+    second = pipeline.run(sync(92, 8100), 9, again=True)
+    notices = [line for line in second.log.splitlines() if line.startswith("::notice")]
+    assert len(notices) == 1 and "another step or matrix leg of this run" in notices[0]
+    assert "since" not in second.content  # no trend against the other step's figures
+    assert first.outputs["delivered"] == second.outputs["delivered"] == "true"
+
+
 def test_a_failed_delivery_still_counts_in_the_streak(pipeline: Pipeline) -> None:
     failure = {"job-status": "failure"}
     pipeline.run(sync(92), 8, **failure)
@@ -117,7 +126,6 @@ def test_a_recovery_that_was_not_delivered_is_posted_by_the_next_run(pipeline: P
     assert then.outputs["posted"] == "false"
 
 
-@PENDING
 def test_a_recovery_that_may_have_been_posted_is_not_posted_again(pipeline: Pipeline) -> None:
     pipeline.run(sync(92), 8, **{**PROBLEMS, "job-status": "failure"})
     pipeline.echo.fail("send", Fault("done", 504))  # Echo posted it; the gateway timed out
@@ -128,7 +136,6 @@ def test_a_recovery_that_may_have_been_posted_is_not_posted_again(pipeline: Pipe
     assert next_run.outputs["posted"] == "false" and next_run.content == ""
 
 
-@PENDING
 def test_a_broken_custom_template_keeps_the_snapshot_and_the_heartbeat(
     pipeline: Pipeline, heartbeat: str, tmp_path: Path
 ) -> None:
@@ -142,7 +149,6 @@ def test_a_broken_custom_template_keeps_the_snapshot_and_the_heartbeat(
     assert "✅ Back to normal after 1 failed sync" in back.content
 
 
-@PENDING
 def test_a_deleted_forks_run_is_skipped(pipeline: Pipeline, actions: Actions) -> None:
     pipeline.run(sync(92, 1300), 8)
     gone = Run(1500, [Artifact("echo-notify-sync-sync", zipped("sync.json", b"{}"))])
@@ -153,7 +159,6 @@ def test_a_deleted_forks_run_is_skipped(pipeline: Pipeline, actions: Actions) ->
     assert notices == [] and "▲ 42 since 8:00 AM" in step.content
 
 
-@PENDING
 def test_cancelled_runs_are_said_cancelled(pipeline: Pipeline) -> None:
     pipeline.run(sync(92), 8, **{"job-status": "cancelled"})
     second = pipeline.run(sync(92), 9, **{"job-status": "cancelled"})
@@ -162,7 +167,6 @@ def test_cancelled_runs_are_said_cancelled(pipeline: Pipeline) -> None:
     assert "✅ Back to normal after 2 cancelled syncs" in back.content
 
 
-@PENDING
 def test_failed_and_cancelled_runs_in_one_streak(pipeline: Pipeline) -> None:
     pipeline.run(sync(92), 8, **{"job-status": "failure"})
     second = pipeline.run(sync(92), 9, **{"job-status": "cancelled"})
