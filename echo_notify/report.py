@@ -94,7 +94,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
     streak = advance(ctx.previous, severity, ctx.job_status, metrics.timestamp)
     variables = {
         **_common(metrics.timestamp, ctx),
-        **_since(ctx, figures, streak),
+        **_since(ctx, figures, streak, metrics.timestamp),
         "report": metrics.report,
         "m": m,
         "data": data,
@@ -125,7 +125,7 @@ def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMet
     streak = advance(ctx.previous, severity, ctx.job_status, ctx.now)
     variables = {
         **_common(ctx.now, ctx),
-        **_since(ctx, {}, streak),
+        **_since(ctx, {}, streak, ctx.now),
         "report": report,  # sync, drain, poll, or auto when only the workflow can name it
         "workflow": workflow,
         "file": path.name,
@@ -166,35 +166,55 @@ def date_shown(moment: datetime, now: datetime) -> str:
     return "" if moment.date() == now.date() else "day" if moment.year == now.year else "year"
 
 
-def _since(ctx: Context, figures: dict[str, Number | None], streak: Streak) -> dict[str, Any]:
-    """`previous`, `change` (per figure: the difference, None when unchanged or unknown),
-    `streak` (from the 2nd problem run in a row) and `recovered` (the first good run after)."""
+def _since(
+    ctx: Context, figures: dict[str, Number | None], streak: Streak, headline: datetime
+) -> dict[str, Any]:
+    """`previous`, `change` (per figure: the difference of the values as shown, None when
+    none shows or unknown), `streak` (from the 2nd problem run in a row) and `recovered` (the
+    first good run after). An earlier time keeps its zone when it differs from the
+    headline's (across a clock change, "1:30 AM" alone would read as the headline's zone)."""
     before = ctx.previous
     now = ctx.now.astimezone(ctx.timezone)
     if before is None:
         return {"previous": None, "change": {}, "streak": None, "recovered": None}
+    zone = headline.astimezone(ctx.timezone).tzname()
     then = before.time.astimezone(ctx.timezone)
-    change = {}
+    change: dict[str, float | None] = {}
     for name, value in figures.items():
         old = before.figures.get(name)
-        delta = value - old if value is not None and old is not None else None
-        change[name] = delta if delta else None
+        if value is None or old is None:
+            change[name] = None
+            continue
+        delta = round(_as_shown(name, value) - _as_shown(name, old), 1)
+        change[name] = delta or None
     over = ended(before, streak)
     return {
         "previous": {
             "time": then,
             "date": date_shown(then, now),
+            "zone": then.tzname() != zone,
             "severity": before.severity,
             "levels": before.levels,
             "figures": before.figures,
         },
         "change": change,
-        "streak": _shown(streak, ctx) if streak.count >= 2 else None,
-        "recovered": _shown(over, ctx) if over else None,
+        "streak": _shown(streak, ctx, zone) if streak.count >= 2 else None,
+        "recovered": _shown(over, ctx, zone) if over else None,
     }
 
 
-def _shown(streak: Streak, ctx: Context) -> dict[str, Any]:
+PERCENT_FIGURES = frozenset({"utilization", "verification", "deletion", "invalid"})
+
+
+def _as_shown(name: str, value: float) -> float:
+    """A figure at the precision the reports show it: percentages to one decimal as `percent`
+    does, counts whole (or to one decimal when the file gives a fraction, as `count` does)."""
+    if name in PERCENT_FIGURES:
+        return tenths(value)
+    return value if float(value).is_integer() else round(value, 1)
+
+
+def _shown(streak: Streak, ctx: Context, zone: str | None) -> dict[str, Any]:
     since = (streak.since or ctx.now).astimezone(ctx.timezone)
     return {
         "count": streak.count,
@@ -202,6 +222,7 @@ def _shown(streak: Streak, ctx: Context) -> dict[str, Any]:
         "cancelled": streak.cancelled,
         "since": since,
         "date": date_shown(since, ctx.now.astimezone(ctx.timezone)),
+        "zone": since.tzname() != zone,
     }
 
 
