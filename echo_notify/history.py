@@ -11,6 +11,7 @@ import io
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import requests
 
@@ -26,6 +27,14 @@ ARTIFACT_LIMIT = 1024 * 1024  # bytes of the zipped artifact; a snapshot is unde
 SNAPSHOT_LIMIT = 64 * 1024  # bytes of the snapshot inside it
 LOOKUP_BUDGET = 15.0  # seconds for the whole look-up; the report must not wait on history
 KINDS = ("sync", "drain", "poll", "watchdog")  # what keeps a snapshot
+
+
+def artifacts_work(server_url: str) -> bool:
+    """Whether `actions/upload-artifact` v4+ works on this server: github.com and GHE.com do,
+    GitHub Enterprise Server does not (its README says to use v3 there). The same test as
+    actions/toolkit's `isGhes()`, on the runner's GITHUB_SERVER_URL."""
+    host = (urlsplit(server_url).hostname or "").lower()
+    return host == "github.com" or host.endswith((".ghe.com", ".localhost"))
 
 
 def artifact_name(job: str, kind: str) -> str:

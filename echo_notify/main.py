@@ -197,6 +197,21 @@ def keeps_history(config: Config) -> bool:
     return config.history and not config.dry_run and not config.github.act
 
 
+def without_history_on_ghes(config: Config, runner: Runner) -> Config:
+    """History needs artifacts; where they cannot work, run without it and say so once."""
+    if not keeps_history(config) or history.artifacts_work(config.github.server_url):
+        return config
+    runner.annotate(
+        "notice",
+        "Echo Notify: no history on GitHub Enterprise Server",
+        "This run keeps no snapshot and reads none: the artifacts that carry it from run to "
+        "run (actions/upload-artifact v4 and later) do not work on GitHub Enterprise Server. "
+        "Reports go out as usual, without trends, streaks or back-to-normal messages. Set "
+        "`history: false` to silence this notice.",
+    )
+    return replace(config, history=False)
+
+
 def keep(config: Config, runner: Runner, model: report.Model, outcome: Outcome) -> None:
     """Leave this run's snapshot for the composite to upload; a failure costs the next run
     its trends (a notice), never this run's result."""
@@ -411,6 +426,7 @@ def main(
                 config = load_config(env, watchdog=watching)
                 SECRETS.set(config.secrets)  # redacted from all that is shown, before any cut
                 runner.mask(config.secrets)
+                config = without_history_on_ghes(config, runner)
                 echo = Echo(
                     config.echo_url,
                     config.echo_token,

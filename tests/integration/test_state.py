@@ -16,8 +16,6 @@ from tests.pipeline import NEW_YORK, Heartbeats, Pipeline, sync
 
 PROBLEMS = {"notify-on": "problems"}
 MODES = ["always", "problems", "changes"]
-# Red on the branch's base; each loses this mark with the commit that fixes it.
-PENDING = pytest.mark.xfail(strict=True, reason="issue 15: not fixed yet")
 
 # -- a broken pipeline is never a quiet run ---------------------------------------------------
 
@@ -202,7 +200,6 @@ def test_the_time_since_keeps_its_zone_across_the_clock_change(pipeline: Pipelin
 # -- GitHub Enterprise Server -----------------------------------------------------------------
 
 
-@PENDING
 def test_on_ghes_history_switches_itself_off_with_one_notice(
     pipeline: Pipeline, actions: Actions
 ) -> None:
