@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import InputError
 from .render import TITLE_LIMIT, Fmt
 from .report import THRESHOLDS, JobStatus
+from .state import NotifyOn
 from .text import clean, cut, one_line
 
 TRUE = {"true", "yes", "1"}
 FALSE = {"false", "no", "0"}
 ReportInput = Literal["sync", "drain", "poll", "auto"]
-NotifyOn = Literal["always", "problems", "changes"]
 # The defaults of action.yml, for runs outside Actions (a test keeps the two equal).
 DEFAULTS = {
     "channel": "#sales-cold-email-replies",

@@ -8,156 +8,39 @@ gets a reason for one notice, and nothing else changes.
 from __future__ import annotations
 
 import io
-import json
-import math
 import zipfile
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import requests
 
 from . import cancel
-from .report import Level, Model, Streak
+from .state import Snapshot
 
 if TYPE_CHECKING:
     from github import Github
+    from github.WorkflowRun import WorkflowRun
 
-VERSION = 1
 RUNS_LOOKED_AT = 5  # earlier runs of the workflow searched for a snapshot
 ARTIFACT_LIMIT = 1024 * 1024  # bytes of the zipped artifact; a snapshot is under 1 KB
 SNAPSHOT_LIMIT = 64 * 1024  # bytes of the snapshot inside it
 LOOKUP_BUDGET = 15.0  # seconds for the whole look-up; the report must not wait on history
-LEVELS = ("ok", "warning", "critical")
 KINDS = ("sync", "drain", "poll", "watchdog")  # what keeps a snapshot
+
+
+def artifacts_work(server_url: str) -> bool:
+    """Whether `actions/upload-artifact` v4+ works on this server: github.com and GHE.com do,
+    GitHub Enterprise Server does not (its README says to use v3 there). The same test as
+    actions/toolkit's `isGhes()`, on the runner's GITHUB_SERVER_URL."""
+    host = (urlsplit(server_url).hostname or "").lower()
+    return host == "github.com" or host.endswith((".ghe.com", ".localhost"))
 
 
 def artifact_name(job: str, kind: str) -> str:
     """One artifact per job and report, so two reports in one workflow do not collide. The
     composite's upload step builds the same name from `github.job` and the `report` output."""
     return f"echo-notify-{job}-{kind}"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Snapshot:
-    """What one run showed: no error texts, no secrets."""
-
-    kind: str
-    time: datetime
-    run_id: str
-    attempt: int
-    severity: Level
-    failed: bool
-    levels: dict[str, Level | None]
-    figures: dict[str, float | None]
-    streak: Streak
-    detail: dict[str, str] = field(default_factory=dict)  # the watchdog's problem per workflow
-
-    @classmethod
-    def of(cls, model: Model, run_id: str, attempt: int) -> Snapshot:
-        return cls(
-            kind=model.kind,
-            time=model.time,
-            run_id=run_id,
-            attempt=attempt,
-            severity=model.severity,
-            failed=model.failed,
-            levels=dict(model.levels),
-            figures=dict(model.figures),
-            streak=model.streak,
-            detail=dict(model.detail),
-        )
-
-    def to_json(self) -> str:
-        since = self.streak.since.isoformat() if self.streak.since else None
-        return json.dumps(
-            {
-                "version": VERSION,
-                "report": self.kind,
-                "time": self.time.isoformat(),
-                "run_id": self.run_id,
-                "attempt": self.attempt,
-                "severity": self.severity,
-                "failed": self.failed,
-                "levels": self.levels,
-                "figures": self.figures,
-                "streak": {
-                    "count": self.streak.count,
-                    "since": since,
-                    "failed": self.streak.failed,
-                },
-                "detail": self.detail,
-            },
-            indent=1,
-        )
-
-    @classmethod
-    def parse(cls, raw: bytes, kind: str) -> Snapshot:
-        """Strictly: any surprise is a ValueError that names it."""
-        data = json.loads(raw.decode("utf-8"))
-        if not isinstance(data, dict) or data.get("version") != VERSION:
-            raise ValueError("not a version-1 snapshot")
-        if data.get("report") != kind:
-            raise ValueError(f"a snapshot of a {data.get('report')!r} report")
-        streak = _object(data, "streak")
-        since = streak.get("since")
-        return cls(
-            kind=kind,
-            time=_time(data.get("time")),
-            run_id=str(data.get("run_id", "")),
-            attempt=int(data.get("attempt", 1)),
-            severity=_level(data.get("severity"), required=True),  # type: ignore[arg-type]
-            failed=data.get("failed") is True,
-            levels={str(k): _level(v) for k, v in _object(data, "levels").items()},
-            figures={str(k): _figure(v) for k, v in _object(data, "figures").items()},
-            streak=Streak(
-                count=_count(streak.get("count")),
-                since=_time(since) if since is not None else None,
-                failed=streak.get("failed") is True,
-            ),
-            detail={str(k): str(v)[:40] for k, v in data.get("detail", {}).items()}
-            if isinstance(data.get("detail", {}), dict)
-            else {},
-        )
-
-
-def _object(data: dict[str, Any], name: str) -> dict[str, Any]:
-    value = data.get(name)
-    if not isinstance(value, dict):
-        raise ValueError(f"{name} is not an object")
-    return value
-
-
-def _time(value: Any) -> datetime:
-    stamp = datetime.fromisoformat(value) if isinstance(value, str) else None
-    if stamp is None or stamp.tzinfo is None:
-        raise ValueError("a time without a zone")
-    if not 2000 <= stamp.astimezone(UTC).year <= 2999:  # shown in any zone later: no overflow
-        raise ValueError(f"a time out of range ({value})")
-    return stamp
-
-
-def _level(value: Any, required: bool = False) -> Level | None:
-    if value is None and not required:
-        return None
-    if value not in LEVELS:
-        raise ValueError(f"an unknown level {value!r}")
-    return value  # type: ignore[no-any-return]
-
-
-def _figure(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError("a figure that is not a number")
-    return value
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**6:
-        raise ValueError("a streak that is not a count")
-    return value
 
 
 def write(folder: Path, snapshot: Snapshot) -> Path:
@@ -177,11 +60,14 @@ def lookup(
     repository: str,
     run_id: str,
     *,
+    attempt: int = 1,
     name: str,
     kind: str,
 ) -> Snapshot | None:
-    """The newest snapshot called ``name`` in the earlier runs of this run's workflow on its
-    branch; None when none of the last few runs has one (a first run, expired artifacts).
+    """The newest snapshot called ``name`` before this run: an earlier attempt of this run (a
+    re-run), else the earlier runs of its workflow on its branch; None when none of the last
+    few has one (a first run, expired artifacts). One of this very attempt means another step
+    or matrix leg keeps its history under the same name: a HistoryError, never mixed in.
 
     The look-up runs on a thread that is given up after LOOKUP_BUDGET seconds: a slow API or a
     storage host that trickles its answer (a read timeout restarts with every byte) must not
@@ -189,7 +75,7 @@ def lookup(
     try:
         return cancel.within(
             LOOKUP_BUDGET,
-            lambda: _lookup(client, repository, run_id, name=name, kind=kind),
+            lambda: _lookup(client, repository, run_id, attempt, name=name, kind=kind),
             "echo-notify-history",
         )
     except TimeoutError:
@@ -197,7 +83,7 @@ def lookup(
 
 
 def _lookup(
-    client: Github, repository: str, run_id: str, *, name: str, kind: str
+    client: Github, repository: str, run_id: str, attempt: int, *, name: str, kind: str
 ) -> Snapshot | None:
     from github import GithubException  # noqa: PLC0415 -- slow import, needed only here
 
@@ -208,16 +94,21 @@ def _lookup(
         for looked, other in enumerate(workflow.get_runs(branch=run.head_branch)):
             if looked > RUNS_LOOKED_AT:
                 return None
-            if other.id == run.id or other.head_repository.full_name != repository:
-                continue  # this run, or a fork's run on a same-named branch: not our history
-            for artifact in other.get_artifacts():
-                if artifact.name == name and not artifact.expired:
-                    if artifact.size_in_bytes > ARTIFACT_LIMIT:
-                        raise HistoryError(
-                            f"the previous snapshot is {artifact.size_in_bytes:,} bytes, over "
-                            f"the {ARTIFACT_LIMIT:,} a snapshot can be"
-                        )
-                    return _download(client, artifact.archive_download_url, kind)
+            head = other.head_repository  # None once a fork is deleted
+            if head is None or head.full_name != repository:
+                continue  # a fork's run on a same-named branch: not our history
+            found = _snapshot(client, other, name, kind)
+            if found is None:
+                continue
+            if other.id != run.id:
+                return found
+            if found.attempt < attempt:
+                return found  # an earlier attempt of this run: the run before this one
+            raise HistoryError(
+                f"another step or matrix leg of this run already keeps a snapshot called {name}, "
+                "so their histories would mix: give each report step its own job, or set "
+                "`history: false` on all but one"
+            )
     except GithubException as exc:
         if exc.status in (401, 403):
             raise HistoryError(
@@ -229,6 +120,18 @@ def _lookup(
         raise
     except Exception as exc:  # noqa: BLE001 -- any failure is "no trends", never a failed step
         raise HistoryError(f"the look-up failed ({type(exc).__name__})") from None
+    return None
+
+
+def _snapshot(client: Github, run: WorkflowRun, name: str, kind: str) -> Snapshot | None:
+    for artifact in run.get_artifacts():
+        if artifact.name == name and not artifact.expired:
+            if artifact.size_in_bytes > ARTIFACT_LIMIT:
+                raise HistoryError(
+                    f"the previous snapshot is {artifact.size_in_bytes:,} bytes, over "
+                    f"the {ARTIFACT_LIMIT:,} a snapshot can be"
+                )
+            return _download(client, artifact.archive_download_url, kind)
     return None
 
 

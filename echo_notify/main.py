@@ -11,23 +11,20 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 import requests
 
-from . import cancel, history, report, watchdog
+from . import cancel, history, report, state, watchdog
 from . import metrics as metrics_file
-from .config import Config, NotifyOn, enabled, github_context, load_config
+from .config import Config, enabled, github_context, load_config
 from .echo import Echo, Policy
 from .errors import ActionError, DeliveryError, InputError, MetricsError, Outcome, TemplateError
 from .github import Runner, api_client, job_link, run_link
-from .history import HistoryError, Snapshot
+from .history import HistoryError
 from .render import WHOLE, Safe, compose, render, slack_entities
+from .state import Quiet, Snapshot
 from .text import SECRETS
-
-# Why a run posts nothing: notify-on's "ok" and "unchanged"; the watchdog's "well" (all is
-# and was well) and "same" (the same problems as at the previous check).
-Quiet = Literal["", "ok", "unchanged", "well", "same"]
 
 
 @dataclass
@@ -144,7 +141,7 @@ def watch(
         previous=previous,
     )
     model = watchdog.model(findings, ctx)
-    news = watchdog.worth_a_message(model, previous)
+    news = state.worth_a_message(model.severity, model.detail, previous)
     why: Quiet = "" if news else "well" if model.severity == "ok" else "same"
     conclude(config, runner, echo, model, result, why_quiet=why)
 
@@ -161,25 +158,69 @@ def conclude(
     why_quiet: Quiet | None = None,
 ) -> None:
     """Post the message unless `notify-on` says it is not worth one, keep this run's snapshot
-    for the next run, and tell the dead-man check that the step did its job."""
+    whatever became of the message (every run counts once in its history), and tell the
+    dead-man check when real, current data was posted or rightly withheld."""
     if why_quiet is None:
-        why_quiet = "" if alert_for else quiet(config.notify_on, model, previous)
+        why_quiet = (
+            ""
+            if alert_for
+            else state.quiet(
+                config.notify_on,
+                model.severity,
+                model.levels,
+                previous,
+                recovered=model.recovered,
+                gauges=report.GAUGES,
+            )
+        )
     result.quiet = why_quiet
-    publish(config, runner, echo, model, result, alert_for=alert_for)
-    if config.history and not config.dry_run and not config.github.act:
-        keep(config, runner, model)
-    if config.heartbeat_url and result.outcome in ("delivered", "quiet"):
+    outcome: Outcome = "failed"
+    try:
+        broken = publish(config, runner, echo, model, result, alert_for=alert_for)
+        outcome = result.outcome
+    except DeliveryError as exc:
+        outcome = exc.outcome
+        raise
+    except cancel.Cancelled as stop:  # a send on its way may have posted
+        outcome = "unknown" if stop.in_flight == "send" else result.outcome
+        raise
+    finally:
+        if keeps_history(config):
+            keep(config, runner, model, outcome)
+    if config.heartbeat_url and outcome in ("delivered", "quiet") and model.current:
         heartbeat(config.heartbeat_url, echo.session, runner)
+    if broken:
+        raise broken
 
 
-def keep(config: Config, runner: Runner, model: report.Model) -> None:
+def keeps_history(config: Config) -> bool:
+    return config.history and not config.dry_run and not config.github.act
+
+
+def without_history_on_ghes(config: Config, runner: Runner) -> Config:
+    """History needs artifacts; where they cannot work, run without it and say so once."""
+    if not keeps_history(config) or history.artifacts_work(config.github.server_url):
+        return config
+    runner.annotate(
+        "notice",
+        "Echo Notify: no history on GitHub Enterprise Server",
+        "This run keeps no snapshot and reads none: the artifacts that carry it from run to "
+        "run (actions/upload-artifact v4 and later) do not work on GitHub Enterprise Server. "
+        "Reports go out as usual, without trends, streaks or back-to-normal messages. Set "
+        "`history: false` to silence this notice.",
+    )
+    return replace(config, history=False)
+
+
+def keep(config: Config, runner: Runner, model: report.Model, outcome: Outcome) -> None:
     """Leave this run's snapshot for the composite to upload; a failure costs the next run
     its trends (a notice), never this run's result."""
     run = config.github
     if run.runner_temp is None or model.kind not in history.KINDS:
         return
+    snapshot = state.settle(model.snapshot(run.run_id, run.run_attempt), outcome, model.recovered)
     try:
-        history.write(run.runner_temp, Snapshot.of(model, run.run_id, run.run_attempt))
+        history.write(run.runner_temp, snapshot)
     except OSError as exc:
         runner.annotate(
             "notice",
@@ -189,32 +230,19 @@ def keep(config: Config, runner: Runner, model: report.Model) -> None:
         )
 
 
-def quiet(notify_on: NotifyOn, model: report.Model, previous: Snapshot | None) -> Quiet:
-    """Why this run is not worth a message (insight.md), or '' to post it."""
-    problem = model.severity != "ok"
-    recovered = previous is not None and previous.severity != "ok"
-    if notify_on == "always" or problem or recovered:
-        return ""
-    gauges = set(report.THRESHOLDS)
-    changed = previous is None or {k: v for k, v in model.levels.items() if k in gauges} != {
-        k: v for k, v in previous.levels.items() if k in gauges
-    }
-    if notify_on == "changes" and changed:
-        return ""
-    return "ok" if notify_on == "problems" else "unchanged"
-
-
 def previous_snapshot(config: Config, runner: Runner, kind: str) -> Snapshot | None:
     """The previous run's snapshot for trends, or None (one notice when the look-up failed)."""
     ctx = config.github
-    if not config.history or config.dry_run or ctx.act or kind not in history.KINDS:
+    if not keeps_history(config) or kind not in history.KINDS:
         return None
     client = api_client(ctx, config.github_token)
     if client is None or not ctx.run_id:
         return None  # not in a workflow run, or no token: nothing to look up
     try:
         name = history.artifact_name(ctx.job, kind)
-        found = history.lookup(client, ctx.repository, ctx.run_id, name=name, kind=kind)
+        found = history.lookup(
+            client, ctx.repository, ctx.run_id, attempt=ctx.run_attempt, name=name, kind=kind
+        )
     except HistoryError as exc:
         runner.annotate("notice", "Echo Notify: no trends this run", f"No trends this run: {exc}.")
         return None
@@ -252,8 +280,9 @@ def publish(
     result: Result,
     *,
     alert_for: MetricsError | None = None,
-) -> None:
-    """Render the message (and its Markdown for the summary), print it, deliver it."""
+) -> TemplateError | None:
+    """Render the message (and its Markdown for the summary), print it, deliver it; a broken
+    custom template is returned to raise once the run is done (the built-in report went out)."""
     result.severity = model.severity
     user = None if alert_for else config.template  # a custom template gets real reports only
     try:
@@ -270,8 +299,7 @@ def publish(
         runner.log(f"Not posted: `notify-on: {config.notify_on}`, and this run needs no message")
     else:
         deliver(config, runner, echo, (title, content), result, alert_for=alert_for)
-    if broken:
-        raise broken
+    return broken
 
 
 def message(
@@ -398,6 +426,7 @@ def main(
                 config = load_config(env, watchdog=watching)
                 SECRETS.set(config.secrets)  # redacted from all that is shown, before any cut
                 runner.mask(config.secrets)
+                config = without_history_on_ghes(config, runner)
                 echo = Echo(
                     config.echo_url,
                     config.echo_token,

@@ -20,6 +20,7 @@ from .errors import MetricsError
 from .text import SECRETS, redact
 
 Report = Literal["sync", "drain", "poll"]
+DataState = Literal["some", "none", "bad"]
 Kind = Literal["number", "signed", "text", "flag"]
 Number = int | float
 
@@ -132,6 +133,12 @@ class Metrics:
     error_count: int | None  # how many errors the run logged; None when unknown
     problems: list[str] = field(default_factory=list)  # bad fields, each named
     mismatch: str = ""  # a forced `report` that the file does not look like
+    known: int = 0  # known fields of the report that hold a good value
+
+    @property
+    def data_state(self) -> DataState:
+        """`none` (no field of the report), `bad` (only bad values) or `some`."""
+        return "some" if self.known else "bad" if self.problems else "none"
 
 
 class Huge:
@@ -290,6 +297,7 @@ def load(path: Path, wanted: str = "auto", now: datetime | None = None) -> Metri
         for key in [k for k in group if k.endswith(suffix)]:
             group[key] = _entry(group[key], fields, f"{section}.{key}", problems)
     DERIVE[report](clean, problems)
+    known = _known(clean, report)
     timestamp = _timestamp(data.get("timestamp"), problems, now)
     count, texts = _errors(data.get("errors"), problems)
     return Metrics(
@@ -300,7 +308,29 @@ def load(path: Path, wanted: str = "auto", now: datetime | None = None) -> Metri
         error_count=count,
         problems=problems,
         mismatch=mismatch,
+        known=known,
     )
+
+
+def _known(clean: dict[str, Any], report: Report) -> int:
+    """How many of the report's known fields and group entries hold a good value."""
+    count = 0
+    for where in FIELDS[report]:
+        *sections, name = where.split(".")
+        part = clean
+        for section in sections:
+            part = part.get(section) or {}
+        count += part.get(name) is not None
+    for section, suffix, fields in GROUPS[report]:
+        group = clean
+        for step in section.split("."):
+            group = group.get(step) or {}
+        for key, entry in group.items():
+            if not key.endswith(suffix):
+                continue
+            values = entry.values() if fields and isinstance(entry, dict) else [entry]
+            count += any(v is not None for v in values)
+    return count
 
 
 def _parent(data: dict[str, Any], path: str, problems: list[str]) -> tuple[dict[str, Any], str]:

@@ -6,17 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from .errors import NoMetrics
 from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
+from .state import Level, Snapshot, Streak, advance, ended
 from .text import tenths
 
-if TYPE_CHECKING:
-    from .history import Snapshot
-
-Level = Literal["ok", "warning", "critical"]
 JobStatus = Literal["success", "failure", "cancelled"]
 # Each gauge's (warning, critical) limits from reports.md; capacity and invalid share are bad
 # when high, the success rates when low. The `thresholds` input overrides them.
@@ -27,16 +24,8 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
     "invalid": (10, 25),
 }
 HIGH_IS_BAD = frozenset({"capacity", "invalid"})
+GAUGES = frozenset(THRESHOLDS)  # what `notify-on: changes` compares
 STALE = timedelta(hours=6)  # older metrics get a line saying how old
-
-
-@dataclass(frozen=True)
-class Streak:
-    """Problem runs in a row, ending with the run it belongs to (0 when that run was ok)."""
-
-    count: int = 0
-    since: datetime | None = None  # when the first of them ran
-    failed: bool = False  # every one of them failed (job-status), not only warned
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,9 +39,26 @@ class Model:
     failed: bool
     levels: dict[str, Level | None] = field(default_factory=dict)
     figures: dict[str, Number | None] = field(default_factory=dict)  # key numbers shown
-    streak: Streak = Streak()
+    streak: Streak = field(default_factory=Streak)
+    recovered: Streak | None = None  # the problem streak this run announces the end of
     detail: dict[str, str] = field(default_factory=dict)  # the watchdog's problem per workflow
+    current: bool = True  # real, current data (not none, only bad, or stale): heartbeat-worthy
     variables: dict[str, Any] = field(default_factory=dict)
+
+    def snapshot(self, run_id: str, attempt: int) -> Snapshot:
+        """What the next run compares with: no error texts, no secrets."""
+        return Snapshot(
+            kind=self.kind,
+            time=self.time,
+            run_id=run_id,
+            attempt=attempt,
+            severity=self.severity,
+            failed=self.failed,
+            levels=dict(self.levels),
+            figures=dict(self.figures),
+            streak=self.streak,
+            detail=dict(self.detail),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,18 +82,22 @@ def build(metrics: Metrics, ctx: Context) -> Model:
     levels: dict[str, Level | None] = own.pop("levels")
     figures: dict[str, Number | None] = own.pop("figures")
     known = {level for level in levels.values() if level}
+    # No data, only bad data or stale data: the pipeline is broken, never a quiet run.
+    data = metrics.data_state
+    stale = ctx.now - metrics.timestamp > STALE
     if ctx.job_status != "success" or "critical" in known:
         severity: Level = "critical"
-    elif "warning" in known or metrics.error_count:
+    elif "warning" in known or metrics.error_count or data != "some" or stale:
         severity = "warning"
     else:
         severity = "ok"
-    streak = advance(ctx.previous, severity, ctx.job_status != "success", metrics.timestamp)
+    streak = advance(ctx.previous, severity, ctx.job_status, metrics.timestamp)
     variables = {
         **_common(metrics.timestamp, ctx),
-        **_since(ctx, figures, streak),
+        **_since(ctx, figures, streak, metrics.timestamp),
         "report": metrics.report,
         "m": m,
+        "data": data,
         "levels": levels,
         "severity": severity,
         "errors": metrics.errors,
@@ -103,6 +113,8 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         levels=levels,
         figures=figures,
         streak=streak,
+        recovered=ended(ctx.previous, streak),
+        current=data == "some" and not stale,
         variables=variables,
     )
 
@@ -110,10 +122,10 @@ def build(metrics: Metrics, ctx: Context) -> Model:
 def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMetrics) -> Model:
     """The short alert sent when there is no report to render (reports.md)."""
     severity: Level = "warning" if ctx.job_status == "success" else "critical"
-    streak = advance(ctx.previous, severity, ctx.job_status != "success", ctx.now)
+    streak = advance(ctx.previous, severity, ctx.job_status, ctx.now)
     variables = {
         **_common(ctx.now, ctx),
-        **_since(ctx, {}, streak),
+        **_since(ctx, {}, streak, ctx.now),
         "report": report,  # sync, drain, poll, or auto when only the workflow can name it
         "workflow": workflow,
         "file": path.name,
@@ -129,18 +141,10 @@ def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMet
         severity=severity,
         failed=ctx.job_status != "success",
         streak=streak,
+        recovered=ended(ctx.previous, streak),
+        current=False,
         variables=variables,
     )
-
-
-def advance(previous: Snapshot | None, severity: Level, failed: bool, time: datetime) -> Streak:
-    """This run's streak: the previous one plus this run when it had a problem, else none."""
-    if severity == "ok":
-        return Streak()
-    if previous and previous.streak.count and previous.streak.since:
-        before = previous.streak
-        return Streak(before.count + 1, before.since, before.failed and failed)
-    return Streak(1, time, failed)
 
 
 def _common(moment: datetime, ctx: Context) -> dict[str, Any]:
@@ -162,41 +166,63 @@ def date_shown(moment: datetime, now: datetime) -> str:
     return "" if moment.date() == now.date() else "day" if moment.year == now.year else "year"
 
 
-def _since(ctx: Context, figures: dict[str, Number | None], streak: Streak) -> dict[str, Any]:
-    """`previous`, `change` (per figure: the difference, None when unchanged or unknown),
-    `streak` (from the 2nd problem run in a row) and `recovered` (the first good run after)."""
+def _since(
+    ctx: Context, figures: dict[str, Number | None], streak: Streak, headline: datetime
+) -> dict[str, Any]:
+    """`previous`, `change` (per figure: the difference of the values as shown, None when
+    none shows or unknown), `streak` (from the 2nd problem run in a row) and `recovered` (the
+    first good run after). An earlier time keeps its zone when it differs from the
+    headline's (across a clock change, "1:30 AM" alone would read as the headline's zone)."""
     before = ctx.previous
     now = ctx.now.astimezone(ctx.timezone)
     if before is None:
         return {"previous": None, "change": {}, "streak": None, "recovered": None}
+    zone = headline.astimezone(ctx.timezone).tzname()
     then = before.time.astimezone(ctx.timezone)
-    change = {}
+    change: dict[str, float | None] = {}
     for name, value in figures.items():
         old = before.figures.get(name)
-        delta = value - old if value is not None and old is not None else None
-        change[name] = delta if delta else None
-    ended = before.streak if before.streak.count and not streak.count else None
+        if value is None or old is None:
+            change[name] = None
+            continue
+        delta = round(_as_shown(name, value) - _as_shown(name, old), 1)
+        change[name] = delta or None
+    over = ended(before, streak)
     return {
         "previous": {
             "time": then,
             "date": date_shown(then, now),
+            "zone": then.tzname() != zone,
             "severity": before.severity,
             "levels": before.levels,
             "figures": before.figures,
         },
         "change": change,
-        "streak": _shown(streak, ctx) if streak.count >= 2 else None,
-        "recovered": _shown(ended, ctx) if ended else None,
+        "streak": _shown(streak, ctx, zone) if streak.count >= 2 else None,
+        "recovered": _shown(over, ctx, zone) if over else None,
     }
 
 
-def _shown(streak: Streak, ctx: Context) -> dict[str, Any]:
+PERCENT_FIGURES = frozenset({"utilization", "verification", "deletion", "invalid"})
+
+
+def _as_shown(name: str, value: float) -> float:
+    """A figure at the precision the reports show it: percentages to one decimal as `percent`
+    does, counts whole (or to one decimal when the file gives a fraction, as `count` does)."""
+    if name in PERCENT_FIGURES:
+        return tenths(value)
+    return value if float(value).is_integer() else round(value, 1)
+
+
+def _shown(streak: Streak, ctx: Context, zone: str | None) -> dict[str, Any]:
     since = (streak.since or ctx.now).astimezone(ctx.timezone)
     return {
         "count": streak.count,
         "failed": streak.failed,
+        "cancelled": streak.cancelled,
         "since": since,
         "date": date_shown(since, ctx.now.astimezone(ctx.timezone)),
+        "zone": since.tzname() != zone,
     }
 
 
@@ -226,9 +252,12 @@ def _sync(m: dict[str, Any], limits: dict[str, tuple[float, float]]) -> dict[str
     handover = _handover(m["async_verification"], leads)
     # With verification after the run, its numbers in the file are placeholders.
     rate = None if handover else m["verification_results"]["success_rate_percentage"]
+    over = -remaining if remaining is not None and remaining < 0 else None
     return {
-        "levels": {
-            "capacity": level("capacity", cap["utilization_percentage"], limits),
+        "levels": {  # over capacity is critical, whatever else the file says
+            "capacity": "critical"
+            if over
+            else level("capacity", cap["utilization_percentage"], limits),
             "verification": level("verification", rate, limits),
             "handover": None if not handover else "warning" if handover["broken"] else "ok",
         },
@@ -240,7 +269,7 @@ def _sync(m: dict[str, Any], limits: dict[str, tuple[float, float]]) -> dict[str
         },
         "campaigns": campaigns,
         "added": total,
-        "over_capacity": -remaining if remaining is not None and remaining < 0 else None,
+        "over_capacity": over,
         "handover": handover,
     }
 

@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .config import Watch
 from .errors import ActionError
-from .report import Context, Level, Model, advance, date_shown
+from .report import Context, Model, date_shown
+from .state import Level, advance
 
 if TYPE_CHECKING:
     from github import Github
     from github.WorkflowRun import WorkflowRun
-
-    from .history import Snapshot
 
 Problem = Literal["", "disabled", "stale", "never", "missing"]
 DISABLED = ("disabled_inactivity", "disabled_manually")
@@ -108,7 +107,7 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
     """The watchdog's message: the problems, or (when they just cleared) all well again."""
     levels: dict[str, Level | None] = {f.workflow: f.level for f in findings}
     severity: Level = "critical" if any(f.problem for f in findings) else "ok"
-    streak = advance(ctx.previous, severity, False, ctx.now)
+    streak = advance(ctx.previous, severity, "success", ctx.now)
     now = ctx.now.astimezone(ctx.timezone)
     shown = [
         {
@@ -154,14 +153,3 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
         detail={f.workflow: f.problem for f in findings if f.problem},
         variables=variables,
     )
-
-
-def worth_a_message(current: Model, previous: Snapshot | None) -> bool:
-    """Post when something is wrong and it is news (a new or different problem, or no earlier
-    snapshot), and once when all is well again; stay quiet while all stays well or the same
-    problems persist."""
-    if previous is None:
-        return current.severity != "ok"
-    if current.severity == "ok":
-        return previous.severity != "ok"
-    return current.detail != previous.detail

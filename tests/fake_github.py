@@ -36,7 +36,7 @@ class Run:
     artifacts: list[Artifact] = field(default_factory=list)
     conclusion: str = "success"
     created_at: str = "2026-01-15T20:00:00Z"
-    head_repository: str = "acme/cold-email"  # a fork's pull request names its own
+    head_repository: str | None = "acme/cold-email"  # a fork's names its own; None: deleted
 
 
 @dataclass
@@ -164,7 +164,9 @@ def run_json(state: Actions, workflow: Workflow, run_id: int) -> dict[str, Any]:
         "html_url": f"https://github.com/acme/cold-email/actions/runs/{run_id}",
         "workflow_id": workflow.id,
         "head_branch": "main",
-        "head_repository": {"full_name": run.head_repository, "url": f"{state.api}/repos/x"},
+        "head_repository": {"full_name": run.head_repository, "url": f"{state.api}/repos/x"}
+        if run.head_repository
+        else None,
         "status": "completed",
         "conclusion": run.conclusion,
         "created_at": run.created_at,

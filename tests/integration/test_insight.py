@@ -3,104 +3,15 @@ that serves the previous runs' snapshots, as the composite's upload step leaves 
 
 from __future__ import annotations
 
-import io
 import json
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import ClassVar
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from echo_notify.main import main
-from tests.fake_github import Actions, Artifact, Run, fake_actions, zipped
-from tests.helpers import EXAMPLES, Fault, ScriptedEcho, parse_outputs, runner_env, running
-
-TOKEN = "ghs_insightToken42"
-NEW_YORK = ZoneInfo("America/New_York")
-
-
-@dataclass
-class Step:
-    code: int
-    log: str
-    outputs: dict[str, str]
-    summary: str
-    content: str  # what reached the channel ('' when nothing did)
-
-
-class Pipeline:
-    """Runs of one workflow's sync job: each run writes its metrics, runs the action as the
-    runner would, then uploads the snapshot the way the composite's upload step does."""
-
-    def __init__(self, tmp: Path, echo: ScriptedEcho, actions: Actions) -> None:
-        self.tmp, self.echo, self.actions = tmp, echo, actions
-        self.run_id = 1000
-        self.sent = 0
-
-    def run(self, metrics: dict[str, object] | None, hour: int, **inputs: str) -> Step:
-        self.run_id += 1
-        self.actions.workflows[0].runs.insert(0, Run(self.run_id))
-        work = self.tmp / f"run-{self.run_id}"
-        (work / "files" / "home").mkdir(parents=True)
-        (work / "temp").mkdir()
-        stamp = datetime(2026, 1, 15, hour, 0, tzinfo=NEW_YORK)
-        if metrics is not None:  # None: the pipeline crashed before writing its file
-            (work / "m.json").write_text(json.dumps({**metrics, "timestamp": stamp.isoformat()}))
-        env = runner_env(
-            work,
-            work / "files",
-            {"metrics-file": "m.json", "echo-url": self.echo.url, **inputs},
-            github_token=TOKEN,
-            extra={
-                "GITHUB_API_URL": self.actions.api,
-                "GITHUB_RUN_ID": str(self.run_id),
-                "RUNNER_TEMP": str(work / "temp"),
-            },
-        )
-        out = io.StringIO()
-        code = main(env, out, now=lambda: stamp)
-        snapshot = work / "temp" / "echo-notify" / "sync.json"
-        if snapshot.exists():
-            self.actions.upload(
-                self.run_id, "echo-notify-sync-sync", "sync.json", snapshot.read_bytes()
-            )
-        requests = self.echo.store.requests
-        sent = [
-            json.loads(r["body"])["content"] for r in requests if r["path"] == "/api/v1/messages"
-        ]
-        content = sent[-1] if len(sent) > self.sent else ""
-        self.sent = len(sent)
-        return Step(
-            code,
-            out.getvalue(),
-            parse_outputs((work / "files" / "set_output").read_text()),
-            (work / "files" / "step_summary").read_text(),
-            content,
-        )
-
-
-def sync(verified: int, inventory: int = 1342) -> dict[str, object]:
-    data = json.loads((EXAMPLES / "sync.json").read_text())
-    data["capacity_status"] = {"current_inventory": inventory, "max_capacity": 24000}
-    data["verification_results"] = {"total_attempted": 100, "verified_successful": verified}
-    data["final_inventory"] = {}
-    return data  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def actions() -> Actions:
-    with fake_actions() as state:
-        yield state
-
-
-@pytest.fixture
-def pipeline(tmp_path: Path, echo: ScriptedEcho, actions: Actions) -> Pipeline:
-    return Pipeline(tmp_path, echo, actions)
+from tests.fake_github import Actions, Artifact, Run, zipped
+from tests.helpers import Fault, running
+from tests.pipeline import TOKEN, Heartbeats, Pipeline, sync
 
 
 def test_problems_only_posts_the_problems_and_one_recovery(
@@ -264,28 +175,6 @@ def test_a_crash_continues_the_streak(pipeline: Pipeline) -> None:
     assert "🚨 2nd failed sync in a row (since 8:00 AM)" in crashed.content
     back = pipeline.run(sync(92), 10, report="sync")
     assert "✅ Back to normal after 2 failed syncs" in back.content
-
-
-class Heartbeats(BaseHTTPRequestHandler):
-    seen: ClassVar[list[str]] = []
-    status: ClassVar[int] = 200
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        Heartbeats.seen.append(self.path)
-        self.send_response(Heartbeats.status)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"OK")
-
-
-@pytest.fixture
-def heartbeat() -> Iterator[str]:
-    Heartbeats.seen, Heartbeats.status = [], 200
-    with running(ThreadingHTTPServer(("127.0.0.1", 0), Heartbeats)) as server:
-        yield f"http://127.0.0.1:{server.server_address[1]}/ping/abc-123"
 
 
 def test_heartbeat_after_the_step_did_its_job(pipeline: Pipeline, heartbeat: str) -> None:

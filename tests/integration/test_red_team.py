@@ -32,7 +32,7 @@ from tests.helpers import (
     runner_env,
     running,
 )
-from tests.integration.test_insight import Pipeline, sync
+from tests.pipeline import Pipeline, sync
 
 ECHO_TOKEN = "echo-Red7eamT0ken-5f4e3d2c1b0a9988"
 GH_TOKEN = "ghs_RedTeamGitHubToken0123456789abcdef"

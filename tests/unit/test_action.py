@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from echo_notify import history
-from echo_notify.report import Streak
+from echo_notify.state import Snapshot, Streak
 from tests.composite import (
     action_yml,
     checkout,
@@ -282,11 +282,40 @@ def test_cleanup_removes_the_generated_action_only(action: Path, tmp_path: Path)
     ]
 
 
+# Where artifacts work (history.artifacts_work): the upload step runs only there, so on GitHub
+# Enterprise Server the job never fails on it.
+UPLOAD_IF = (
+    "always() && (github.server_url == 'https://github.com' || "
+    "endsWith(github.server_url, '.ghe.com') || endsWith(github.server_url, '.localhost'))"
+)
+
+
+@pytest.mark.parametrize(
+    ("server", "works"),
+    [
+        ("https://github.com", True),
+        ("https://acme.ghe.com", True),
+        ("https://github.localhost", True),
+        ("https://github.acme.internal", False),
+        ("https://ghes.example.com", False),
+        ("https://notgithub.com", False),
+    ],
+)
+def test_the_upload_runs_where_the_program_keeps_history(server: str, works: bool) -> None:
+    """The `if:` of both upload steps, read as GitHub evaluates it (case-insensitive string
+    comparison), agrees with the program's own test."""
+    url = server.lower()
+    evaluated = url == "https://github.com" or url.endswith((".ghe.com", ".localhost"))
+    assert evaluated == works == history.artifacts_work(server)
+    watchdog = next(s for s in WATCHDOG_STEPS if "upload-artifact" in s.get("uses", ""))
+    assert watchdog["if"] == UPLOAD_IF
+
+
 def test_the_snapshot_upload_matches_what_the_program_writes(tmp_path: Path) -> None:
     """The composite uploads exactly the file `history.write` leaves, under the artifact name
     `history.lookup` looks for on the next run (insight.md)."""
     upload = next(s for s in STEPS if s.get("uses", "").startswith("actions/upload-artifact@"))
-    assert upload["if"] == "always()"
+    assert upload["if"] == UPLOAD_IF
     assert upload["with"]["if-no-files-found"] == "ignore"
     kind_expr = (
         "${{ steps.run.outputs.report != 'unknown' && steps.run.outputs.report || inputs.report }}"
@@ -294,7 +323,7 @@ def test_the_snapshot_upload_matches_what_the_program_writes(tmp_path: Path) -> 
     kind = "sync"
     name = upload["with"]["name"].replace("${{ github.job }}", "JOB").replace(kind_expr, kind)
     assert name == history.artifact_name("JOB", kind)
-    snapshot = history.Snapshot(
+    snapshot = Snapshot(
         kind=kind,
         time=datetime.now(UTC),
         run_id="1",

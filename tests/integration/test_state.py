@@ -1,0 +1,225 @@
+"""The run-to-run state through main() (issue 15): runs in sequence against the fake GitHub API,
+each run's snapshot uploaded as the composite does. What the channel hears depends on it: a
+broken pipeline is never a quiet run, every run counts once in its own history, trends say what
+they show, and on GitHub Enterprise Server history switches itself off."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.fake_github import Actions, Artifact, Run, zipped
+from tests.helpers import Fault
+from tests.pipeline import NEW_YORK, Heartbeats, Pipeline, sync
+
+PROBLEMS = {"notify-on": "problems"}
+MODES = ["always", "problems", "changes"]
+
+# -- a broken pipeline is never a quiet run ---------------------------------------------------
+
+ALL_BAD = {
+    "capacity_status": {"current_inventory": "1,342", "max_capacity": "ninety-two"},
+    "leads_processed": {"total_attempted": "1,342", "smb_campaign": {"leads_added": "65 leads"}},
+    "verification_results": {"total_attempted": "a hundred", "verified_successful": "92!"},
+    "errors": [],
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("metrics", "said"),
+    [
+        ({"errors": []}, "None of the sync report's figures"),
+        (ALL_BAD, "Every figure of the sync report in the file is bad data"),
+    ],
+    ids=["no report keys", "only bad data"],
+)
+def test_no_usable_data_is_a_problem_in_every_mode(
+    pipeline: Pipeline, heartbeat: str, mode: str, metrics: dict[str, object], said: str
+) -> None:
+    inputs = {"notify-on": mode, "report": "sync", "heartbeat-url": heartbeat}
+    pipeline.run(sync(92), 8, **inputs)  # a good run first: "changes" has nothing to compare
+    step = pipeline.run(metrics, 9, **inputs)
+    assert step.outputs["severity"] == "warning" and step.outputs["posted"] == "true"
+    assert step.outputs["delivered"] == "true" and said in step.content, step.content
+    assert Heartbeats.seen == ["/ping/abc-123"]  # the good run's only
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_stale_metrics_are_a_problem_in_every_mode(
+    pipeline: Pipeline, heartbeat: str, mode: str
+) -> None:
+    inputs = {"notify-on": mode, "heartbeat-url": heartbeat}
+    pipeline.run(sync(92), 8, **inputs)
+    now = datetime(2026, 1, 15, 9, 0, tzinfo=NEW_YORK)
+    step = pipeline.run(sync(92), 9, when=now - timedelta(days=2), now=now, **inputs)
+    assert step.outputs["severity"] == "warning" and step.outputs["posted"] == "true"
+    assert "⚠️ These metrics are 2 days old" in step.content
+    assert Heartbeats.seen == ["/ping/abc-123"]
+
+
+@pytest.mark.parametrize(
+    "capacity",
+    [
+        {"current_inventory": 72, "max_capacity": 0},
+        {"estimated_capacity_remaining": -72},
+    ],
+    ids=["max_capacity 0", "only a negative remaining"],
+)
+def test_over_capacity_is_critical(pipeline: Pipeline, capacity: dict[str, int]) -> None:
+    metrics = {**sync(92), "capacity_status": capacity}
+    step = pipeline.run(metrics, 9, **PROBLEMS)
+    assert step.outputs["severity"] == "critical" and step.outputs["posted"] == "true"
+    assert "🔴 Current:" in step.content and "(over capacity by 72)" in step.content
+
+
+# -- every run counts once, in its own history ------------------------------------------------
+
+
+def test_a_rerun_sees_its_earlier_attempt_as_the_previous_run(pipeline: Pipeline) -> None:
+    pipeline.run(sync(92), 8, **PROBLEMS)
+    failed = pipeline.run(sync(92), 9, **{**PROBLEMS, "job-status": "failure"})
+    assert failed.outputs["posted"] == "true"
+    rerun = pipeline.run(sync(92), 10, attempt=2, **PROBLEMS)
+    assert rerun.outputs["posted"] == "true", rerun.log
+    assert "✅ Back to normal after 1 failed sync" in rerun.content
+    again = pipeline.run(sync(92), 11, **PROBLEMS)  # the re-run's snapshot replaced attempt 1's
+    assert again.outputs["posted"] == "false"
+
+
+def test_two_steps_of_one_kind_in_a_job_never_mix_silently(pipeline: Pipeline) -> None:
+    pipeline.run(sync(92, 1300), 8)
+    pipeline.run(sync(92, 8000), 8, again=True)  # a second sync step (or leg) in the same job
+    first = pipeline.run(sync(92, 1342), 9)
+    second = pipeline.run(sync(92, 8100), 9, again=True)
+    notices = [line for line in second.log.splitlines() if line.startswith("::notice")]
+    assert len(notices) == 1 and "another step or matrix leg of this run" in notices[0]
+    assert "since" not in second.content  # no trend against the other step's figures
+    assert first.outputs["delivered"] == second.outputs["delivered"] == "true"
+
+
+def test_a_failed_delivery_still_counts_in_the_streak(pipeline: Pipeline) -> None:
+    failure = {"job-status": "failure"}
+    pipeline.run(sync(92), 8, **failure)
+    pipeline.echo.fail("create", Fault("status", 403))
+    lost = pipeline.run(sync(92), 9, **failure)
+    assert lost.outputs["delivered"] == "false"
+    third = pipeline.run(sync(92), 10, **failure)
+    assert "🚨 3rd failed sync in a row (since 8:00 AM)" in third.content
+    back = pipeline.run(sync(92), 11)
+    assert "✅ Back to normal after 3 failed syncs" in back.content
+
+
+def test_a_recovery_that_was_not_delivered_is_posted_by_the_next_run(pipeline: Pipeline) -> None:
+    pipeline.run(sync(92), 8, **{**PROBLEMS, "job-status": "failure"})
+    pipeline.echo.fail("create", Fault("status", 403))
+    lost = pipeline.run(sync(92), 9, **PROBLEMS)
+    assert lost.outputs["delivered"] == "false"
+    next_run = pipeline.run(sync(92), 10, **PROBLEMS)
+    assert next_run.outputs["posted"] == "true"
+    assert "✅ Back to normal after 1 failed sync" in next_run.content
+    then = pipeline.run(sync(92), 11, **PROBLEMS)
+    assert then.outputs["posted"] == "false"
+
+
+def test_a_recovery_that_may_have_been_posted_is_not_posted_again(pipeline: Pipeline) -> None:
+    pipeline.run(sync(92), 8, **{**PROBLEMS, "job-status": "failure"})
+    pipeline.echo.fail("send", Fault("done", 504))  # Echo posted it; the gateway timed out
+    maybe = pipeline.run(sync(92), 9, **PROBLEMS)
+    assert maybe.outputs["delivered"] == "false" and "outcome unknown" in maybe.summary
+    assert len(pipeline.echo.sends) == 2  # it did reach the channel
+    next_run = pipeline.run(sync(92), 10, **PROBLEMS)
+    assert next_run.outputs["posted"] == "false" and next_run.content == ""
+
+
+def test_a_broken_custom_template_keeps_the_snapshot_and_the_heartbeat(
+    pipeline: Pipeline, heartbeat: str, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.j2"
+    broken.write_text("{{ m.capacity_status.current_inventory + 'x' }}")
+    inputs = {"template": str(broken), "heartbeat-url": heartbeat, **PROBLEMS}
+    step = pipeline.run(sync(92), 9, **{**inputs, "job-status": "failure"})
+    assert step.code == 1 and step.outputs["delivered"] == "true"
+    assert Heartbeats.seen == ["/ping/abc-123"]
+    back = pipeline.run(sync(92), 10, **PROBLEMS)
+    assert "✅ Back to normal after 1 failed sync" in back.content
+
+
+def test_a_deleted_forks_run_is_skipped(pipeline: Pipeline, actions: Actions) -> None:
+    pipeline.run(sync(92, 1300), 8)
+    gone = Run(1500, [Artifact("echo-notify-sync-sync", zipped("sync.json", b"{}"))])
+    gone.head_repository = None  # GitHub's answer once the fork is deleted
+    actions.workflows[0].runs.insert(0, gone)
+    step = pipeline.run(sync(92, 1342), 9)
+    notices = [line for line in step.log.splitlines() if line.startswith("::notice")]
+    assert notices == [] and "▲ 42 since 8:00 AM" in step.content
+
+
+def test_cancelled_runs_are_said_cancelled(pipeline: Pipeline) -> None:
+    pipeline.run(sync(92), 8, **{"job-status": "cancelled"})
+    second = pipeline.run(sync(92), 9, **{"job-status": "cancelled"})
+    assert "🚨 2nd cancelled sync in a row (since 8:00 AM)" in second.content
+    back = pipeline.run(sync(92), 10)
+    assert "✅ Back to normal after 2 cancelled syncs" in back.content
+
+
+def test_failed_and_cancelled_runs_in_one_streak(pipeline: Pipeline) -> None:
+    pipeline.run(sync(92), 8, **{"job-status": "failure"})
+    second = pipeline.run(sync(92), 9, **{"job-status": "cancelled"})
+    assert "🚨 2nd failed or cancelled sync in a row (since 8:00 AM)" in second.content
+    back = pipeline.run(sync(92), 10)
+    assert "✅ Back to normal after 2 failed or cancelled syncs" in back.content
+
+
+# -- trends that say what they show -----------------------------------------------------------
+
+
+def test_a_change_smaller_than_shown_has_no_arrow(pipeline: Pipeline) -> None:
+    pipeline.run({**sync(92), "verification_results": {"success_rate_percentage": 92.0}}, 8)
+    step = pipeline.run({**sync(92), "verification_results": {"success_rate_percentage": 92.04}}, 9)
+    assert "• Success: ? of ? (92.0%)\n" in step.content, step.content
+    moved = pipeline.run(
+        {**sync(92), "verification_results": {"success_rate_percentage": 92.06}}, 10
+    )
+    assert "(92.1%) ▲ 0.1 pts" in moved.content, moved.content
+
+
+def test_the_time_since_keeps_its_zone_across_the_clock_change(pipeline: Pipeline) -> None:
+    edt = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 1:30 AM EDT
+    est = datetime(2026, 11, 1, 6, 15, tzinfo=UTC)  # 1:15 AM EST, 45 minutes later
+    failure = {"job-status": "failure"}
+    pipeline.run(sync(92, 1300), 0, when=edt, **failure)
+    step = pipeline.run(sync(92, 1342), 0, when=est, **failure)
+    assert "| 1:15 AM EST" in step.content
+    assert "▲ 42 since 1:30 AM EDT" in step.content, step.content
+    assert "🚨 2nd failed sync in a row (since 1:30 AM EDT)" in step.content
+
+
+# -- GitHub Enterprise Server -----------------------------------------------------------------
+
+
+def test_on_ghes_history_switches_itself_off_with_one_notice(
+    pipeline: Pipeline, actions: Actions
+) -> None:
+    ghes = {"GITHUB_SERVER_URL": "https://github.acme.internal"}
+    first = pipeline.run(sync(92), 8, env=ghes, **{"job-status": "failure"})
+    back = pipeline.run(sync(92), 9, env=ghes)
+    for step in (first, back):
+        assert step.code == 0 and step.outputs["delivered"] == "true"
+        notices = [line for line in step.log.splitlines() if line.startswith("::notice")]
+        assert len(notices) == 1 and "GitHub Enterprise Server" in notices[0], notices
+    assert not list(pipeline.tmp.glob("run-*/temp/echo-notify/*"))  # nothing to upload
+    assert [p for p, _ in actions.seen if "/artifacts" in p] == []
+    assert "Back to normal" not in back.content
+
+
+@pytest.mark.parametrize("server", ["https://github.com", "https://acme.ghe.com"])
+def test_where_artifacts_work_history_is_kept(
+    pipeline: Pipeline, actions: Actions, server: str
+) -> None:
+    env = {"GITHUB_SERVER_URL": server}
+    pipeline.run(sync(92), 8, env=env, **{"job-status": "failure"})
+    back = pipeline.run(sync(92), 9, env=env)
+    assert "✅ Back to normal after 1 failed sync" in back.content

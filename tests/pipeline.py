@@ -1,0 +1,135 @@
+"""Runs of one workflow through ``main()`` as the runner and the composite make them: each run
+writes its metrics, runs the action, then uploads the snapshot the way the composite's upload
+step does (same name, `overwrite: true`), to a fake GitHub API the next run reads it from."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from echo_notify.main import main
+from tests.fake_github import Actions, Artifact, Run, zipped
+from tests.helpers import EXAMPLES, ScriptedEcho, parse_outputs, runner_env
+
+TOKEN = "ghs_insightToken42"
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@dataclass
+class Step:
+    code: int
+    log: str
+    outputs: dict[str, str]
+    summary: str
+    content: str  # what reached the channel ('' when nothing did)
+
+
+class Pipeline:
+    """Runs of one workflow's `sync` job (GITHUB_JOB); a test may run other reports too."""
+
+    def __init__(self, tmp: Path, echo: ScriptedEcho, actions: Actions) -> None:
+        self.tmp, self.echo, self.actions = tmp, echo, actions
+        self.run_id = 1000
+        self.sent = 0
+        self.steps = 0
+
+    def run(
+        self,
+        metrics: dict[str, object] | None,
+        hour: int,
+        *,
+        attempt: int = 1,
+        again: bool = False,
+        when: datetime | None = None,
+        now: datetime | None = None,
+        env: dict[str, str] | None = None,
+        **inputs: str,
+    ) -> Step:
+        """One run (``attempt`` above 1: a re-run of the latest one; ``again``: another step of
+        the latest run, or another leg of its matrix) at ``hour`` o'clock in New
+        York on Jan 15, 2026 (or ``when``), the clock reading ``now`` (else the same time);
+        ``None`` metrics: the pipeline crashed before writing its file."""
+        if attempt == 1 and not again:
+            self.run_id += 1
+            self.actions.workflows[0].runs.insert(0, Run(self.run_id))
+        self.steps += 1
+        work = self.tmp / f"run-{self.run_id}-{attempt}-{self.steps}"
+        (work / "files" / "home").mkdir(parents=True)
+        (work / "temp").mkdir()
+        stamp = when or datetime(2026, 1, 15, hour, 0, tzinfo=NEW_YORK)
+        if metrics is not None:
+            (work / "m.json").write_text(json.dumps({**metrics, "timestamp": stamp.isoformat()}))
+        environment = runner_env(
+            work,
+            work / "files",
+            {"metrics-file": "m.json", "echo-url": self.echo.url, **inputs},
+            github_token=TOKEN,
+            extra={
+                "GITHUB_API_URL": self.actions.api,
+                "GITHUB_RUN_ID": str(self.run_id),
+                "GITHUB_RUN_ATTEMPT": str(attempt),
+                "RUNNER_TEMP": str(work / "temp"),
+                **(env or {}),
+            },
+        )
+        out = io.StringIO()
+        code = main(environment, out, now=lambda: now or stamp)
+        self.upload(work, environment["GITHUB_JOB"], inputs.get("report", "auto"))
+        requests = self.echo.store.requests
+        sent = [
+            json.loads(r["body"])["content"] for r in requests if r["path"] == "/api/v1/messages"
+        ]
+        content = sent[-1] if len(sent) > self.sent else ""
+        self.sent = len(sent)
+        return Step(
+            code,
+            out.getvalue(),
+            parse_outputs((work / "files" / "set_output").read_text()),
+            (work / "files" / "step_summary").read_text(),
+            content,
+        )
+
+    def upload(self, work: Path, job: str, report: str) -> None:
+        """The composite's upload step: `echo-notify-<job>-<report>`, the report output (or the
+        `report` input when it is `unknown`), `if-no-files-found: ignore`, `overwrite: true`."""
+        outputs = parse_outputs((work / "files" / "set_output").read_text())
+        kind = outputs.get("report", "")
+        kind = report if kind in ("", "unknown") else kind
+        snapshot = work / "temp" / "echo-notify" / f"{kind}.json"
+        if not snapshot.exists():
+            return
+        name = f"echo-notify-{job}-{kind}"
+        run = next(r for r in self.actions.workflows[0].runs if r.id == self.run_id)
+        run.artifacts = [a for a in run.artifacts if a.name != name]
+        run.artifacts.append(Artifact(name, zipped(f"{kind}.json", snapshot.read_bytes())))
+
+
+def sync(verified: int, inventory: int = 1342) -> dict[str, object]:
+    data = json.loads((EXAMPLES / "sync.json").read_text())
+    data["capacity_status"] = {"current_inventory": inventory, "max_capacity": 24000}
+    data["verification_results"] = {"total_attempted": 100, "verified_successful": verified}
+    data["final_inventory"] = {}
+    return data  # type: ignore[no-any-return]
+
+
+class Heartbeats(BaseHTTPRequestHandler):
+    """A dead-man check: records each ping's path."""
+
+    seen: ClassVar[list[str]] = []
+    status: ClassVar[int] = 200
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        Heartbeats.seen.append(self.path)
+        self.send_response(Heartbeats.status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"OK")

@@ -1,0 +1,110 @@
+"""The state between runs as a policy: tables of (previous run, this run) → decision."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from echo_notify.state import Snapshot, Streak, advance, ended, quiet, settle
+
+T = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
+OK = Snapshot(
+    kind="sync",
+    time=T,
+    run_id="1",
+    attempt=1,
+    severity="ok",
+    failed=False,
+    levels={"capacity": "ok"},
+    figures={},
+    streak=Streak(),
+)
+FAILED = replace(OK, severity="critical", failed=True, streak=Streak(2, T, True, 1))
+GAUGES = frozenset({"capacity"})
+
+
+@pytest.mark.parametrize(
+    ("previous", "severity", "status", "expected"),
+    [
+        (None, "ok", "success", Streak()),
+        (None, "critical", "cancelled", Streak(1, T, True, 1)),
+        (FAILED, "critical", "failure", Streak(3, T, True, 1)),
+        (FAILED, "warning", "success", Streak(3, T, False, 1)),
+        (FAILED, "ok", "success", Streak()),
+    ],
+)
+def test_advance(previous: Snapshot | None, severity: str, status: str, expected: Streak) -> None:
+    assert advance(previous, severity, status, T) == expected  # type: ignore[arg-type]
+
+
+def test_ended_is_the_previous_streak_or_the_recovery_it_still_owes() -> None:
+    assert ended(FAILED, Streak()) == FAILED.streak
+    assert ended(FAILED, Streak(3, T)) is None  # still in trouble: nothing ended
+    owes = replace(OK, owed=FAILED.streak)
+    assert ended(owes, Streak()) == FAILED.streak
+    assert ended(OK, Streak()) is None and ended(None, Streak()) is None
+
+
+@pytest.mark.parametrize(
+    ("outcome", "announced", "owed"),
+    [
+        ("delivered", "yes", None),
+        ("unknown", "maybe", None),  # it may be in the channel: never twice
+        ("failed", "no", FAILED.streak),  # certainly not: the next run says it
+    ],
+)
+def test_settle_a_recovery(outcome: str, announced: str, owed: Streak | None) -> None:
+    kept = settle(OK, outcome, FAILED.streak)
+    assert (kept.announced, kept.owed) == (announced, owed)
+    assert Snapshot.parse(kept.to_json().encode(), "sync") == kept
+
+
+@pytest.mark.parametrize(
+    ("mode", "severity", "levels", "previous", "recovered", "expected"),
+    [
+        ("always", "ok", {"capacity": "ok"}, OK, None, ""),
+        ("problems", "ok", {"capacity": "ok"}, OK, None, "ok"),
+        ("problems", "warning", {"capacity": "warning"}, OK, None, ""),
+        ("problems", "ok", {"capacity": "ok"}, FAILED, FAILED.streak, ""),
+        ("problems", "ok", {"capacity": "ok"}, None, None, "ok"),
+        ("changes", "ok", {"capacity": "ok"}, OK, None, "unchanged"),
+        ("changes", "ok", {"capacity": None}, OK, None, ""),
+        ("changes", "ok", {"capacity": "ok"}, None, None, ""),
+    ],
+)
+def test_quiet(
+    mode: str,
+    severity: str,
+    levels: dict[str, str | None],
+    previous: Snapshot | None,
+    recovered: Streak | None,
+    expected: str,
+) -> None:
+    assert (
+        quiet(mode, severity, levels, previous, recovered=recovered, gauges=GAUGES)  # type: ignore[arg-type]
+        == expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("announced", "perhaps", "an unknown announcement"),
+        ("owed", {"count": -1}, "a streak that is not a count"),
+        ("owed", "3", "owed is not an object"),
+    ],
+)
+def test_a_snapshot_with_a_bad_field_is_refused(field: str, value: object, message: str) -> None:
+    data = json.loads(OK.to_json())
+    data[field] = value
+    with pytest.raises(ValueError, match=message):
+        Snapshot.parse(json.dumps(data).encode(), "sync")
+
+
+def test_an_older_snapshot_without_the_new_fields_is_read() -> None:
+    data = json.loads(OK.to_json())
+    del data["announced"], data["owed"], data["streak"]["cancelled"]
+    assert Snapshot.parse(json.dumps(data).encode(), "sync") == OK
