@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,6 +88,7 @@ class Config:
     notify_on: NotifyOn
     thresholds: dict[str, tuple[float, float]]
     history: bool
+    history_key: str = ""  # told apart in the snapshot's name: a matrix leg, a named step
     heartbeat_url: str = field(repr=False)  # a dead-man check's URL is a secret of sorts
     github_token: str = field(repr=False)
     github: GitHubContext
@@ -207,10 +210,33 @@ def load_config(env: Mapping[str, str], *, watchdog: bool = False) -> Config:
         notify_on=inputs.choice("notify-on", NotifyOn),
         thresholds=thresholds(inputs.get("thresholds")),
         history=inputs.flag("history"),
+        history_key=history_key(inputs.get("history-key")),
         heartbeat_url=url("heartbeat-url", inputs.get("heartbeat-url")),
         github_token=inputs.get("github-token"),
         github=github,
     )
+
+
+def history_key(raw: str) -> str:
+    """`history-key`: by default the leg's matrix values (action.yml passes toJSON(matrix):
+    `null` outside a matrix), kept as a short digest; or a name a user gives a step."""
+    try:
+        matrix = json.loads(raw) if raw.startswith("{") else None
+    except ValueError:
+        matrix = None
+    if isinstance(matrix, dict):
+        canonical = json.dumps(matrix, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12] if matrix else ""
+    if raw in ("", "null"):
+        return ""
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,40}", raw):
+        raise InputError(
+            f"Input 'history-key' must be a short name (letters, digits, '.', '_', '-'; at most "
+            f"40), got {raw[:60]!r}: it names this step's snapshot artifact. Leave it empty in "
+            "a matrix (each leg is told apart by its values), or give each report step of one "
+            "kind in a job its own name."
+        )
+    return raw
 
 
 def recipients(raw: str) -> tuple[str, ...]:

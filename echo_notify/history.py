@@ -37,15 +37,16 @@ def artifacts_work(server_url: str) -> bool:
     return host == "github.com" or host.endswith((".ghe.com", ".localhost"))
 
 
-def artifact_name(job: str, kind: str) -> str:
-    """One artifact per job and report, so two reports in one workflow do not collide. The
-    composite's upload step builds the same name from `github.job` and the `report` output."""
-    return f"echo-notify-{job}-{kind}"
+def artifact_name(job: str, kind: str, key: str = "") -> str:
+    """One artifact per job, report and `history-key` (a matrix leg, or a named step), so two
+    reports in one workflow never share one. The composite uploads what the output names."""
+    return f"echo-notify-{job}-{kind}" + (f"-{key}" if key else "")
 
 
 def write(folder: Path, snapshot: Snapshot) -> Path:
-    """Leave the snapshot where the composite's upload step finds it."""
-    path = folder / "echo-notify" / f"{snapshot.kind}.json"
+    """Leave the snapshot in FOLDER, which the composite's upload step uploads (the file at
+    the artifact's root, `<kind>.json`, as every earlier release wrote it)."""
+    path = folder / f"{snapshot.kind}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(snapshot.to_json(), encoding="utf-8")
     return path

@@ -42,6 +42,7 @@ class Result:
     problems: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)  # warnings the summary repeats
     quiet: Quiet = ""  # why `notify-on` kept this run from the channel
+    history_artifact: str = ""  # the snapshot left for the composite to upload, by its name
 
     def outputs(self) -> dict[str, str]:
         return {
@@ -52,6 +53,7 @@ class Result:
             "run-url": self.run_url,
             "attempts": str(self.attempts),
             "posted": "false" if self.quiet else "true",
+            "history-artifact": self.history_artifact,
         }
 
 
@@ -186,7 +188,7 @@ def conclude(
         raise
     finally:
         if keeps_history(config):
-            keep(config, runner, model, outcome)
+            keep(config, runner, model, outcome, result)
     if config.heartbeat_url and outcome in ("delivered", "quiet") and model.current:
         heartbeat(config.heartbeat_url, echo.session, runner)
     if broken:
@@ -212,15 +214,19 @@ def without_history_on_ghes(config: Config, runner: Runner) -> Config:
     return replace(config, history=False)
 
 
-def keep(config: Config, runner: Runner, model: report.Model, outcome: Outcome) -> None:
-    """Leave this run's snapshot for the composite to upload; a failure costs the next run
-    its trends (a notice), never this run's result."""
+def keep(
+    config: Config, runner: Runner, model: report.Model, outcome: Outcome, result: Result
+) -> None:
+    """Leave this run's snapshot for the composite to upload (the `history-artifact` output
+    names it); a failure costs the next run its trends (a notice), never this run's result."""
     run = config.github
     if run.runner_temp is None or model.kind not in history.KINDS:
         return
     snapshot = state.settle(model.snapshot(run.run_id, run.run_attempt), outcome, model.recovered)
+    name = history.artifact_name(run.job, model.kind, config.history_key)
     try:
-        history.write(run.runner_temp, snapshot)
+        history.write(run.runner_temp / "echo-notify" / name, snapshot)
+        result.history_artifact = name
     except OSError as exc:
         runner.annotate(
             "notice",
@@ -239,7 +245,7 @@ def previous_snapshot(config: Config, runner: Runner, kind: str) -> Snapshot | N
     if client is None or not ctx.run_id:
         return None  # not in a workflow run, or no token: nothing to look up
     try:
-        name = history.artifact_name(ctx.job, kind)
+        name = history.artifact_name(ctx.job, kind, config.history_key)
         found = history.lookup(
             client, ctx.repository, ctx.run_id, attempt=ctx.run_attempt, name=name, kind=kind
         )

@@ -268,6 +268,8 @@ def runner_env(
         default = str(spec.get("default", ""))
         if default == "${{ github.token }}":
             default = github_token
+        elif default == "${{ toJSON(matrix) }}":
+            default = "null"  # a job without a matrix, as the runner expands it
         env["INPUT_" + name.replace(" ", "_").upper()] = inputs.get(name, default)
     unknown = set(inputs) - set(declared)
     assert not unknown, f"not declared in action.yml: {unknown}"

@@ -96,18 +96,16 @@ class Pipeline:
         )
 
     def upload(self, work: Path, job: str, report: str) -> None:
-        """The composite's upload step: `echo-notify-<job>-<report>`, the report output (or the
-        `report` input when it is `unknown`), `if-no-files-found: ignore`, `overwrite: true`."""
+        """The composite's upload step: the artifact the `history-artifact` output names, from
+        the folder of that name (`if-no-files-found: ignore`, `overwrite: true`)."""
         outputs = parse_outputs((work / "files" / "set_output").read_text())
-        kind = outputs.get("report", "")
-        kind = report if kind in ("", "unknown") else kind
-        snapshot = work / "temp" / "echo-notify" / f"{kind}.json"
-        if not snapshot.exists():
+        name = outputs.get("history-artifact", "")
+        files = list((work / "temp" / "echo-notify" / name).glob("*.json")) if name else []
+        if not files:
             return
-        name = f"echo-notify-{job}-{kind}"
         run = next(r for r in self.actions.workflows[0].runs if r.id == self.run_id)
         run.artifacts = [a for a in run.artifacts if a.name != name]
-        run.artifacts.append(Artifact(name, zipped(f"{kind}.json", snapshot.read_bytes())))
+        run.artifacts.append(Artifact(name, zipped(files[0].name, files[0].read_bytes())))
 
 
 def sync(verified: int, inventory: int = 1342) -> dict[str, object]:

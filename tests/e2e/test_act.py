@@ -343,3 +343,20 @@ def test_the_readme_local_run(tmp_path: Path, echo: ScriptedEcho, job: str, titl
     content = contents(echo)[0]
     assert title in content and "🧪 Local run (act)" in content
     assert " old" not in content  # stamped with the run's time: no "These metrics are … old"
+
+
+def test_matrix_legs_each_report(tmp_path: Path, echo: ScriptedEcho, published: Published) -> None:
+    """`history-key` defaults to toJSON(matrix): act expands it per leg, the program takes it."""
+    repo = pipeline(tmp_path, WRITE["sync"], with_=f"image: {published.mirror}")
+    workflow = repo / ".github" / "workflows" / "pipeline.yml"
+    workflow.write_text(
+        workflow.read_text().replace(
+            "    runs-on: ubuntu-latest\n",
+            "    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+            "        campaign: [smb, midsize]\n      max-parallel: 1\n",
+        )
+    )
+    run = run_pipeline(tmp_path, echo, repo)
+    assert run.code == 0 and run.log.count("🏁  Job succeeded") == 2, run.log[-4000:]
+    assert len(echo.sends) == 2
+    assert "history-key" not in run.log.replace("history-key:", "")  # no input error

@@ -5,6 +5,7 @@ they show, and on GitHub Enterprise Server history switches itself off."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -98,6 +99,29 @@ def test_two_steps_of_one_kind_in_a_job_never_mix_silently(pipeline: Pipeline) -
     assert len(notices) == 1 and "another step or matrix leg of this run" in notices[0]
     assert "since" not in second.content  # no trend against the other step's figures
     assert first.outputs["delivered"] == second.outputs["delivered"] == "true"
+
+
+def test_matrix_legs_and_named_steps_keep_their_own_history(pipeline: Pipeline) -> None:
+    """action.yml's `history-key` defaults to the leg's matrix values (toJSON(matrix), as the
+    runner expands it); a second step of one kind names its own key."""
+    smb = json.dumps({"campaign": "smb", "region": "us"}, indent=2)
+    midsize = json.dumps({"region": "us", "campaign": "midsize"}, indent=2)
+    for hour in (8, 9):
+        legs = [
+            pipeline.run(sync(92, 1300 + hour), hour, **{"history-key": smb}),
+            pipeline.run(sync(92, 8000 + hour), hour, again=True, **{"history-key": midsize}),
+            pipeline.run(sync(92, 500 + 2 * hour), hour, again=True, **{"history-key": "backfill"}),
+        ]
+    assert ["▲ 1 since 8:00 AM" in leg.content for leg in legs] == [True, True, False]
+    assert "▲ 2 since 8:00 AM" in legs[2].content
+    assert all("::notice" not in leg.log for leg in legs), legs[1].log
+    assert len({leg.outputs["history-artifact"] for leg in legs}) == 3
+    assert legs[2].outputs["history-artifact"] == "echo-notify-sync-sync-backfill"
+
+
+def test_a_history_key_that_cannot_name_an_artifact_is_an_input_error(pipeline: Pipeline) -> None:
+    step = pipeline.run(sync(92), 8, **{"history-key": "leg one/two"})
+    assert step.code == 1 and "history-key" in step.log
 
 
 def test_a_failed_delivery_still_counts_in_the_streak(pipeline: Pipeline) -> None:

@@ -61,7 +61,7 @@ class Watchdog:
         out = io.StringIO()
         now = datetime(2026, 1, 15, hour, 0, tzinfo=NY)
         code = main(env, out, argv=["watchdog"], now=lambda: now)
-        snapshot = work / "temp" / "echo-notify" / "watchdog.json"
+        snapshot = work / "temp" / "echo-notify" / "echo-notify-watch-watchdog" / "watchdog.json"
         if snapshot.exists():
             self.actions.upload(
                 self.run_id, "echo-notify-watch-watchdog", "watchdog.json", snapshot.read_bytes()

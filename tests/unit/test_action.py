@@ -285,7 +285,8 @@ def test_cleanup_removes_the_generated_action_only(action: Path, tmp_path: Path)
 # Where artifacts work (history.artifacts_work): the upload step runs only there, so on GitHub
 # Enterprise Server the job never fails on it.
 UPLOAD_IF = (
-    "always() && (github.server_url == 'https://github.com' || "
+    "always() && steps.run.outputs.history-artifact != '' && "
+    "(github.server_url == 'https://github.com' || "
     "endsWith(github.server_url, '.ghe.com') || endsWith(github.server_url, '.localhost'))"
 )
 
@@ -317,14 +318,11 @@ def test_the_snapshot_upload_matches_what_the_program_writes(tmp_path: Path) -> 
     upload = next(s for s in STEPS if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["if"] == UPLOAD_IF
     assert upload["with"]["if-no-files-found"] == "ignore"
-    kind_expr = (
-        "${{ steps.run.outputs.report != 'unknown' && steps.run.outputs.report || inputs.report }}"
-    )
-    kind = "sync"
-    name = upload["with"]["name"].replace("${{ github.job }}", "JOB").replace(kind_expr, kind)
-    assert name == history.artifact_name("JOB", kind)
+    output = "${{ steps.run.outputs.history-artifact }}"
+    assert upload["with"]["name"] == output  # the name the program looks up next run
+    name = history.artifact_name("JOB", "sync", "backfill")
     snapshot = Snapshot(
-        kind=kind,
+        kind="sync",
         time=datetime.now(UTC),
         run_id="1",
         attempt=1,
@@ -334,11 +332,13 @@ def test_the_snapshot_upload_matches_what_the_program_writes(tmp_path: Path) -> 
         figures={},
         streak=Streak(),
     )
-    written = history.write(tmp_path, snapshot)
-    path = (
-        upload["with"]["path"].replace("${{ runner.temp }}", str(tmp_path)).replace(kind_expr, kind)
-    )
-    assert Path(path) == written
+    written = history.write(tmp_path / "echo-notify" / name, snapshot)
+    folder = upload["with"]["path"].replace("${{ runner.temp }}", str(tmp_path))
+    assert Path(folder.replace(output, name)) == written.parent  # uploaded at the root:
+    assert written.name == "sync.json"  # the member every release's look-up reads
+    for step in WATCHDOG_STEPS:  # the watchdog's upload is the same
+        if "upload-artifact" in step.get("uses", ""):
+            assert step["with"]["name"] == output and step["with"]["path"] == upload["with"]["path"]
     steps = [s.get("name") for s in STEPS]
     assert steps.index(upload["name"]) == steps.index(RUN["name"]) + 1  # right after the report
 
