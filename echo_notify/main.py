@@ -67,7 +67,7 @@ def action(
 ) -> None:
     """Fills ``result`` as it goes, so a failure half-way still reports what is known."""
     result.run_url = run_link(config.github)
-    if result.run_url and not config.github.act:
+    if result.run_url and not config.github.act and not config.dry_run:  # a dry run calls nothing
         result.run_url = find_job_link() or result.run_url
     ctx = report.Context(
         timezone=config.timezone,

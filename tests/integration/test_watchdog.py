@@ -14,7 +14,7 @@ import pytest
 
 from echo_notify.main import main
 from tests.fake_github import Actions, Run, Workflow, fake_actions
-from tests.helpers import ROOT, ScriptedEcho, parse_outputs, runner_env
+from tests.helpers import ROOT, ScriptedEcho, ends_within, parse_outputs, runner_env
 
 NY = ZoneInfo("America/New_York")
 TOKEN = "ghs_watchdogToken7"
@@ -179,6 +179,19 @@ def test_no_actions_permission(dog: Watchdog, actions: Actions) -> None:
     assert check.code == 0 and check.outputs["delivered"] == "false"
     warnings = [line for line in check.log.splitlines() if line.startswith("::warning")]
     assert len(warnings) == 1 and "permissions: actions: read" in warnings[0]
+
+
+def test_an_api_that_drips_its_answers_cannot_hold_the_check(
+    dog: Watchdog, actions: Actions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A byte every 0.5 s: each read is well inside PyGithub's timeout, their sum is not.
+    monkeypatch.setattr("echo_notify.watchdog.WATCH_LIMIT", 1.0)
+    monkeypatch.setattr("echo_notify.history.LOOKUP_BUDGET", 1.0)
+    actions.drip = 0.5
+    check = ends_within(6, lambda: dog.check(10, **{"timeout-seconds": "2"}))
+    assert check.code == 0 and check.outputs["delivered"] == "false"
+    warnings = [line for line in check.log.splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 1 and "did not answer within 1 s" in warnings[0]
 
 
 @pytest.mark.parametrize(
