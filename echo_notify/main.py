@@ -51,8 +51,19 @@ class Result:
             "severity": self.severity,
             "run-url": self.run_url,
             "attempts": str(self.attempts),
-            "posted": "false" if self.quiet else "true",
+            # `if: posted == 'true'` must mean the channel got a message: not when disabled,
+            # a dry run, an input error, quiet, a failed delivery or one of unknown outcome.
+            "posted": "true" if self.outcome == "delivered" else "false",
         }
+
+
+QUIET: dict[Quiet, str] = {  # why a run was not posted, for the log (the summary says it too)
+    "": "",
+    "ok": "`notify-on: {notify_on}`, and this run had no problem",
+    "unchanged": "`notify-on: {notify_on}`, and no gauge changed level since the previous run",
+    "well": "every watched workflow is well, as at the previous check",
+    "same": "the same problems as at the previous check, already posted",
+}
 
 
 def action(
@@ -296,7 +307,7 @@ def publish(
         result.outcome = "dry-run"
     elif result.quiet:
         result.outcome = "quiet"
-        runner.log(f"Not posted: `notify-on: {config.notify_on}`, and this run needs no message")
+        runner.log(f"Not posted: {QUIET[result.quiet].format(notify_on=config.notify_on)}")
     else:
         deliver(config, runner, echo, (title, content), result, alert_for=alert_for)
     return broken

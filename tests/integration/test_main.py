@@ -91,6 +91,30 @@ def test_sync_report_delivered(echo: ScriptedEcho, workspace: Path, files: Path)
     assert_no_secret(printed, json.dumps(outputs), summary)
 
 
+@pytest.mark.parametrize(
+    ("inputs", "fault"),
+    [
+        ({"enabled": "false"}, None),
+        ({"dry_run": "true"}, None),
+        ({"timezone": "Mars/Olympus"}, None),  # an input error
+        ({}, Fault("status", 403)),  # the create refused
+        ({}, Fault("done", 504)),  # the send's outcome unknown: not known to have gone out
+    ],
+)
+def test_posted_is_true_only_when_a_message_went_out(
+    echo: ScriptedEcho,
+    workspace: Path,
+    files: Path,
+    inputs: dict[str, str],
+    fault: Fault | None,
+) -> None:
+    # `if: steps.report.outputs.posted == 'true'` must mean the channel got a message.
+    if fault is not None:
+        echo.fail("send" if fault.kind == "done" else "create", fault)
+    _, _, outputs, _ = run(workspace, files, metrics_file="sync.json", echo_url=echo.url, **inputs)
+    assert outputs["posted"] == "false" and outputs["delivered"] == "false"
+
+
 def test_drain_report_delivered_markdown(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
     code, _, outputs, _ = run(
         workspace,
