@@ -424,3 +424,13 @@ def test_long_problem_list_stays_whole_in_the_summary(workspace: Path, files: Pa
     assert "reason\\_49: expected a number" in summary and "…and 10 more" in summary
     assert "cut to fit" not in summary
     assert "; and 50 more" in printed  # the annotation names the first 10
+
+
+def test_two_input_errors_in_one_run(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
+    code, printed, _, summary = run(
+        workspace, files, metrics_file="sync.json", echo_url=echo.url, timezone="Mars", format="x"
+    )
+    errors = [line for line in printed.splitlines() if line.startswith("::error")]
+    assert code == 1 and len(errors) == 1 and echo.store.requests == []
+    assert "Input 'timezone'" in errors[0] and "Input 'format'" in errors[0]
+    assert "- Input 'timezone'" in summary and "- Input 'format'" in summary
