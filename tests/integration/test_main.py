@@ -261,7 +261,7 @@ def test_metrics_failure(
     (create, _) = echo.store.requests
     alert = json.loads(create["body"])
     assert alert["title"] == "Pipeline: no metrics - 4:05 PM EST"
-    assert "No metrics to report: the file broken\u200b.json " in alert["content"]
+    assert "No metrics to report: the file `broken.json` " in alert["content"]
     assert "✅ **Delivered**" in summary and message in summary
 
 
