@@ -6,11 +6,11 @@ import hashlib
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +20,7 @@ from .report import THRESHOLDS, JobStatus
 from .state import NotifyOn
 from .text import clean, cut, one_line
 
+T = TypeVar("T")
 TRUE = {"true", "yes", "1"}
 FALSE = {"false", "no", "0"}
 ReportInput = Literal["sync", "drain", "poll", "auto"]
@@ -165,22 +166,49 @@ def enabled(env: Mapping[str, str]) -> bool:
     return Inputs(env).flag("enabled")
 
 
+class Problems:
+    """Input errors gathered, so one run names every wrong input, not one per run."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def read(self, parse: Callable[[], T], fallback: T) -> T:
+        try:
+            return parse()
+        except InputError as exc:
+            self.found.extend(str(exc).split("\n"))
+            return fallback
+
+    def raise_any(self) -> None:
+        if len(self.found) == 1:
+            raise InputError(self.found[0])
+        if self.found:
+            raise InputError(
+                f"{len(self.found)} problems with the inputs:\n"
+                + "\n".join(f"- {problem}" for problem in self.found)
+            )
+
+
 def load_config(env: Mapping[str, str], *, watchdog: bool = False) -> Config:
     """The report's inputs; with ``watchdog``, the watchdog's (watchdog/action.yml): its
-    `workflows` instead of a metrics file."""
+    `workflows` instead of a metrics file. Every wrong input is named in one InputError."""
     inputs = Inputs(env)
     github = github_context(env)
-    dry_run = inputs.flag("dry-run")
+    problems = Problems()
+    read = problems.read
+    # A wrong `dry-run` is one error: `echo-url` is then judged as if it were a dry run.
+    dry_run = read(lambda: inputs.flag("dry-run"), True)
 
     metrics = inputs.get("metrics-file")
-    watched = watches(inputs.get("workflows")) if watchdog else ()
+    none: tuple[Watch, ...] = ()
+    watched = read(lambda: watches(inputs.get("workflows")), none) if watchdog else none
     if not metrics and not watchdog:
-        raise InputError(
+        problems.found.append(
             "Input 'metrics-file' is required: set it to the JSON file your pipeline step "
             "wrote, e.g. `metrics-file: sync-metrics.json`."
         )
     if watchdog and not inputs.get("github-token"):
-        raise InputError(
+        problems.found.append(
             "Input 'github-token' is empty: the watchdog reads the workflows' runs through the "
             "GitHub API. Leave it at its default (`${{ github.token }}`) and give the job "
             "`permissions: actions: read`."
@@ -188,33 +216,35 @@ def load_config(env: Mapping[str, str], *, watchdog: bool = False) -> Config:
     template = inputs.get("template")
     if template and not (github.workspace / template).is_file():
         what = "is a directory" if (github.workspace / template).is_dir() else "does not exist"
-        raise InputError(
+        problems.found.append(
             f"Template '{github.workspace / template}' {what}: the `template` input must name "
             "a template file (a path relative to the workspace)."
         )
-    return Config(
+    config = Config(
         metrics_file=github.workspace / metrics,
         workflows=watched,
-        echo_url=echo_url(inputs.get("echo-url"), dry_run),
+        echo_url=read(lambda: echo_url(inputs.get("echo-url"), dry_run), ""),
         echo_token=inputs.get("echo-token"),
-        recipients=recipients(inputs.get("channel")),
-        report=inputs.choice("report", ReportInput),
-        job_status=inputs.choice("job-status", JobStatus),
+        recipients=read(lambda: recipients(inputs.get("channel")), ()),
+        report=read(lambda: inputs.choice("report", ReportInput), "auto"),
+        job_status=read(lambda: inputs.choice("job-status", JobStatus), "success"),
         title=cut(one_line(clean(inputs.get("title"))).strip(), TITLE_LIMIT - 1),
         template=github.workspace / template if template else None,
-        timezone=timezone(inputs.get("timezone")),
-        format=inputs.choice("format", Fmt),
+        timezone=read(lambda: timezone(inputs.get("timezone")), ZoneInfo("UTC")),
+        format=read(lambda: inputs.choice("format", Fmt), "slack"),
         dry_run=dry_run,
-        fail_on_error=inputs.flag("fail-on-error"),
-        timeout_seconds=timeout(inputs.get("timeout-seconds")),
-        notify_on=inputs.choice("notify-on", NotifyOn),
-        thresholds=thresholds(inputs.get("thresholds")),
-        history=inputs.flag("history"),
-        history_key=history_key(inputs.get("history-key")),
-        heartbeat_url=url("heartbeat-url", inputs.get("heartbeat-url")),
+        fail_on_error=read(lambda: inputs.flag("fail-on-error"), False),
+        timeout_seconds=read(lambda: timeout(inputs.get("timeout-seconds")), 180.0),
+        notify_on=read(lambda: inputs.choice("notify-on", NotifyOn), "always"),
+        thresholds=read(lambda: thresholds(inputs.get("thresholds")), {}),
+        history=read(lambda: inputs.flag("history"), False),
+        history_key=read(lambda: history_key(inputs.get("history-key")), ""),
+        heartbeat_url=read(lambda: url("heartbeat-url", inputs.get("heartbeat-url")), ""),
         github_token=inputs.get("github-token"),
         github=github,
     )
+    problems.raise_any()
+    return config
 
 
 def history_key(raw: str) -> str:
@@ -299,32 +329,45 @@ _THRESHOLD = re.compile(r"([a-z]+)\s*:\s*(\d+(?:\.\d+)?)\s*%?\s*/\s*(\d+(?:\.\d+
 
 def thresholds(raw: str) -> dict[str, tuple[float, float]]:
     """`gauge: warning/critical` lines over the defaults of reports.md; each gauge keeps its
-    direction (capacity and invalid share are bad when high, the success rates when low)."""
+    direction (capacity and invalid share are bad when high, the success rates when low).
+    `#` lines are comments, as in the watchdog's `workflows`; every bad line is named."""
     limits = dict(THRESHOLDS)
-    for line in (part.strip() for part in re.split(r"[\n,;]", raw)):
-        if not line:
+    bad: list[str] = []
+    for written in raw.splitlines():
+        if written.strip().startswith("#"):
             continue
-        match = _THRESHOLD.fullmatch(line.lower())
-        gauge = match.group(1) if match else ""
-        if not match or gauge not in THRESHOLDS:
-            raise InputError(
-                f"Input 'thresholds': cannot read the line {line!r}. Write one gauge per line as "
-                f"`gauge: warning/critical` (percent), gauges: {', '.join(THRESHOLDS)}; "
-                "e.g. `capacity: 75/92`."
-            )
-        warning, critical = float(match.group(2)), float(match.group(3))
-        high_is_bad = THRESHOLDS[gauge][1] > THRESHOLDS[gauge][0]
-        if max(warning, critical) > 100 or (
-            critical <= warning if high_is_bad else critical >= warning
-        ):
-            order = "warning below critical" if high_is_bad else "warning above critical"
-            raise InputError(
-                f"Input 'thresholds': the line {line!r} does not fit the {gauge} gauge: it needs "
-                f"{order}, both from 0 to 100 (the default is "
-                f"{THRESHOLDS[gauge][0]:g}/{THRESHOLDS[gauge][1]:g})."
-            )
-        limits[gauge] = (warning, critical)
+        for line in (part.strip() for part in re.split(r"[,;]", written)):
+            if line:
+                problem = _threshold(line, limits)
+                bad += [problem] if problem else []
+    if bad:
+        raise InputError("\n".join(bad))
     return limits
+
+
+def _threshold(line: str, limits: dict[str, tuple[float, float]]) -> str:
+    """Read one `gauge: warning/critical` into ``limits``; what is wrong with it, or ''."""
+    match = _THRESHOLD.fullmatch(line.lower())
+    gauge = match.group(1) if match else ""
+    if not match or gauge not in THRESHOLDS:
+        return (
+            f"Input 'thresholds': cannot read the line {line!r}. Write one gauge per line as "
+            f"`gauge: warning/critical` (percent), gauges: {', '.join(THRESHOLDS)}; "
+            "e.g. `capacity: 75/92`."
+        )
+    warning, critical = float(match.group(2)), float(match.group(3))
+    high_is_bad = THRESHOLDS[gauge][1] > THRESHOLDS[gauge][0]
+    if max(warning, critical) > 100 or (
+        critical <= warning if high_is_bad else critical >= warning
+    ):
+        order = "warning below critical" if high_is_bad else "warning above critical"
+        return (
+            f"Input 'thresholds': the line {line!r} does not fit the {gauge} gauge: it needs "
+            f"{order}, both from 0 to 100 (the default is "
+            f"{THRESHOLDS[gauge][0]:g}/{THRESHOLDS[gauge][1]:g})."
+        )
+    limits[gauge] = (warning, critical)
+    return ""
 
 
 def url(name: str, raw: str) -> str:
@@ -353,7 +396,8 @@ def url(name: str, raw: str) -> str:
     return raw
 
 
-_WATCH = re.compile(r"([A-Za-z0-9._-]+\.ya?ml)\s*:\s*((\d+(?:\.\d+)?)\s*(m|min|h|d))")
+# The unit in any case (`2H`), as booleans take any case; the file name exactly as written.
+_WATCH = re.compile(r"([A-Za-z0-9._-]+\.ya?ml)\s*:\s*((\d+(?:\.\d+)?)\s*((?i:min|m|h|d)))")
 UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
@@ -369,7 +413,7 @@ def watches(raw: str) -> tuple[Watch, ...]:
                 f"Input 'workflows': cannot read the line {line!r}. Write one workflow per line "
                 "as `file-name.yml: max-age`, the age in m, h or d, e.g. `cold-email-sync.yml: 2h`."
             )
-        seconds = float(match.group(3)) * UNITS[match.group(4)]
+        seconds = float(match.group(3)) * UNITS[match.group(4).lower()]
         if not 60 <= seconds <= 90 * 86400:
             raise InputError(
                 f"Input 'workflows': the age in {line!r} must be from 1 minute to 90 days."

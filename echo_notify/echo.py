@@ -60,6 +60,11 @@ HINTS = {
     413: "The message is too large for Echo: shorten the template.",
     422: "Echo rejected the payload: check `channel` and the template's output.",
 }
+SEND_NOT_FOUND = (
+    "Echo created the message a moment ago at this URL but does not know {id} for sending: "
+    "it may have lost the draft (its host restarted) or have another send path. The report "
+    "was not sent; an unsent draft never reaches the channel. Check Echo's logs."
+)
 NO_TIME = "no time left to retry"
 PLAIN_HTTP = {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"}  # OpenSSL's reasons
 
@@ -207,6 +212,9 @@ class Echo:
                     outcome="unknown",
                 )
             hint = HINTS.get(answer.status, "") if answer is not None else ""
+            if step == "send" and answer is not None and answer.status == 404:
+                # The create just worked at this `echo-url`: the URL is right.
+                hint = SEND_NOT_FOUND.format(id=_shown(progress.message_id, self.token, 60))
             raise DeliveryError(
                 f"Echo {step} failed: {verdict.detail}. {hint}".strip(),
                 attempts=progress.attempts,
@@ -427,13 +435,13 @@ def message_id(answer: Answer, secret: str = "") -> str:
             attempts=0,
         )
     text = str(raw)
-    problem = (
-        "is empty or a dot segment"
+    problem = (  # control characters first: NEL (U+0085) is also whitespace to strip()
+        "holds control characters"
+        if any(unicodedata.category(c) == "Cc" for c in text)
+        else "is empty, blank or a dot segment"
         if text.strip() in ("", ".", "..")
         else f"is longer than {ID_LIMIT} characters"
         if len(text) > ID_LIMIT
-        else "holds control characters"
-        if any(unicodedata.category(c) == "Cc" for c in text)
         else ""
     )
     if problem:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Literal, TextIO
 
+from . import cancel
 from .config import GitHubContext
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ from .text import clean, cut, one_line, redact
 Level = Literal["debug", "notice", "warning", "error"]
 SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects a step summary above 1 MiB
 ANNOTATION_LIMIT = 4000  # characters; the whole text is in the job summary
+JOB_LINK_LIMIT = 5.0  # seconds for the job-link look-up, however slowly the API answers
 
 
 def escape_data(text: str) -> str:
@@ -136,13 +138,18 @@ def api_client(ctx: GitHubContext, token: str, *, act_too: bool = False) -> Gith
 
 
 def job_link(ctx: GitHubContext, token: str, debug: Callable[[str], None]) -> str | None:
-    """This job's own page, found through the API; None (and a debug line) on any failure."""
+    """This job's own page, found through the API; None (and a debug line) on any failure.
+    At most JOB_LINK_LIMIT s: PyGithub's timeout restarts with every byte of the answer."""
     client = api_client(ctx, token)
     if client is None or not ctx.run_id or not ctx.runner_name:
         return None
+    path = f"/repos/{ctx.repository}/actions/runs/{ctx.run_id}/attempts/{ctx.run_attempt}/jobs"
     try:
-        path = f"/repos/{ctx.repository}/actions/runs/{ctx.run_id}/attempts/{ctx.run_attempt}/jobs"
-        _, data = client.requester.requestJsonAndCheck("GET", path, parameters={"per_page": 100})
+        _, data = cancel.within(
+            JOB_LINK_LIMIT,
+            lambda: client.requester.requestJsonAndCheck("GET", path, parameters={"per_page": 100}),
+            "echo-notify-job-link",
+        )
         for job in data.get("jobs", []):
             url = job.get("html_url")
             if (

@@ -52,9 +52,20 @@ class Result:
             "severity": self.severity,
             "run-url": self.run_url,
             "attempts": str(self.attempts),
-            "posted": "false" if self.quiet else "true",
+            # `if: posted == 'true'` must mean the channel got a message: not when disabled,
+            # a dry run, an input error, quiet, a failed delivery or one of unknown outcome.
+            "posted": "true" if self.outcome == "delivered" else "false",
             "history-artifact": self.history_artifact,
         }
+
+
+QUIET: dict[Quiet, str] = {  # why a run was not posted, for the log (the summary says it too)
+    "": "",
+    "ok": "`notify-on: {notify_on}`, and this run had no problem",
+    "unchanged": "`notify-on: {notify_on}`, and no gauge changed level since the previous run",
+    "well": "every watched workflow is well, as at the previous check",
+    "same": "the same problems as at the previous check, already posted",
+}
 
 
 def action(
@@ -69,7 +80,7 @@ def action(
 ) -> None:
     """Fills ``result`` as it goes, so a failure half-way still reports what is known."""
     result.run_url = run_link(config.github)
-    if result.run_url and not config.github.act:
+    if result.run_url and not config.github.act and not config.dry_run:  # a dry run calls nothing
         result.run_url = find_job_link() or result.run_url
     ctx = report.Context(
         timezone=config.timezone,
@@ -302,7 +313,7 @@ def publish(
         result.outcome = "dry-run"
     elif result.quiet:
         result.outcome = "quiet"
-        runner.log(f"Not posted: `notify-on: {config.notify_on}`, and this run needs no message")
+        runner.log(f"Not posted: {QUIET[result.quiet].format(notify_on=config.notify_on)}")
     else:
         deliver(config, runner, echo, (title, content), result, alert_for=alert_for)
     return broken

@@ -1,8 +1,10 @@
 """Jinja rendering: one sandboxed environment per format, small pure filters.
 
 Data never decides markup: every ``{{ value }}`` is cleaned, redacted, cut and escaped for the
-format unless a filter of ours produced it (numbers, bold, links, code). Templates decide all
-words and layout.
+format unless a filter or a macro produced it (numbers, bold, links, code; a macro's values were
+escaped inside it). Nothing else is trusted: Jinja's `safe`, `escape` and `Markup` values mark
+nothing here, so a custom template cannot let data ping, link or reorder text. Templates decide
+all words and layout.
 """
 
 from __future__ import annotations
@@ -20,9 +22,8 @@ from typing import Any, Literal
 
 import jinja2
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import Context
+from jinja2.runtime import Context, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markupsafe import Markup
 
 from .errors import TemplateError
 from .text import SECRETS, clean, cut, one_line, redact, scrub, tenths
@@ -45,7 +46,8 @@ CUT_MARKER = "… (cut to fit Slack's message limit)"
 
 
 class Safe(str):
-    """Text our filters built for the target format; never escaped again."""
+    """Text our filters and macros built for the target format; never escaped again. The only
+    trusted text: data that went through `| safe` (a Markup) is escaped like any other."""
 
 
 def shown(value: Any, length: int) -> str:
@@ -192,7 +194,7 @@ class Format:
     def text(self, value: Any, length: int = LIMITS["text"]) -> str:
         if value is None:
             return UNKNOWN
-        if isinstance(value, (Safe, Markup)):
+        if isinstance(value, Safe):
             return str(value)
         return self.escape(shown(value, length))
 
@@ -225,6 +227,11 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**"})
 
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """A macro's output is ours: its values were escaped as it printed them."""
+        output = super().call(context, obj, *args, **kwargs)
+        return Safe(output) if isinstance(obj, Macro) and isinstance(output, str) else output
+
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and _number_size(left) * max(_number_size(right), 0) > 10_000:
             raise SecurityError("the ** operator would build a number too large to render")
@@ -234,6 +241,10 @@ class Sandbox(ImmutableSandboxedEnvironment):
                 if sized and len(seq) * times > OUTPUT_LIMIT:
                     raise SecurityError("the * operator would build a value over 1 MB")
         return super().call_binop(context, operator, left, right)
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def _number_size(value: Any) -> float:
@@ -269,6 +280,11 @@ def environment(fmt: Fmt, user_dir: Path | None = None) -> jinja2.Environment:
         "code": form.code,
         "link": form.link,
         "plural": form.plural,
+        # Marking is ours alone: these leave a value as it is, and `finalize` escapes data.
+        "safe": _as_is,
+        "e": _as_is,
+        "escape": _as_is,
+        "forceescape": _as_is,
     }
     env.filters.update(filters)
     env.tests["known"] = known

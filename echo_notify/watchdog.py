@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import cancel
 from .config import Watch
 from .errors import ActionError
 from .report import Context, Model, date_shown
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 Problem = Literal["", "disabled", "stale", "never", "missing"]
 DISABLED = ("disabled_inactivity", "disabled_manually")
+WATCH_LIMIT = 60.0  # seconds for reading every watched workflow (3 small requests each)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,12 +48,23 @@ class WatchError(ActionError):
 def check(
     client: Github, repository: str, watches: tuple[Watch, ...], now: datetime
 ) -> list[Finding]:
+    """Every workflow's finding, read within WATCH_LIMIT s all told: PyGithub's timeout
+    restarts with every byte, so only one bounded wait holds an API that drips its answers."""
     from github import GithubException  # noqa: PLC0415 -- slow import, needed only here
 
-    try:
+    def read() -> list[Finding]:
         repo = client.get_repo(repository)
         branch = repo.default_branch
         return [_check(repo, branch, watch, now) for watch in watches]
+
+    try:
+        return cancel.within(WATCH_LIMIT, read, "echo-notify-watchdog")
+    except TimeoutError:
+        raise WatchError(
+            f"The GitHub API did not answer within {WATCH_LIMIT:g} s, so no workflow was "
+            "checked. The next check tries again; check the runner's network and "
+            "https://www.githubstatus.com if it goes on."
+        ) from None
     except GithubException as exc:
         hint = (
             " Give the job `permissions: actions: read` (and `contents: read`)."

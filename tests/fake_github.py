@@ -9,6 +9,8 @@ storage records.
 from __future__ import annotations
 
 import io
+import json
+import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +59,8 @@ class Actions:
     api: str = ""
     storage: str = ""
     seen: list[tuple[str, str]] = field(default_factory=list)  # (path, Authorization) at the API
+    drip: float = 0.0  # seconds between the bytes of every API answer (each read is quick)
+    closing: threading.Event = field(default_factory=threading.Event)  # ends drips at teardown
     downloads: list[tuple[str, str]] = field(default_factory=list)  # the same at storage
 
     def workflow_of(self, run_id: int) -> Workflow | None:
@@ -151,7 +155,22 @@ class ApiHandler(BaseHTTPRequestHandler):
         return None
 
     def answer(self, status: int, body: object) -> None:
-        send_json(self, status, body)
+        state = self.server.state
+        if not state.drip:
+            send_json(self, status, body)
+            return
+        data = json.dumps(body).encode()
+        head = f"HTTP/1.1 {status} Dripping\r\nContent-Type: application/json\r\n"
+        head += f"Content-Length: {len(data)}\r\n\r\n"
+        self.close_connection = True
+        for byte in head.encode() + data:
+            if state.closing.wait(state.drip):
+                return
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return  # the client gave up
 
 
 def run_json(state: Actions, workflow: Workflow, run_id: int) -> dict[str, Any]:
@@ -239,4 +258,7 @@ def fake_actions(state: Actions | None = None) -> Iterator[Actions]:
     with running(ApiServer(state)) as api, running(StorageServer(state)) as storage:
         state.api = f"http://localhost:{api.server_address[1]}/api/v3"
         state.storage = f"http://127.0.0.1:{storage.server_address[1]}"
-        yield state
+        try:
+            yield state
+        finally:
+            state.closing.set()

@@ -14,7 +14,7 @@ import socket
 import struct
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +28,7 @@ import yaml
 from echo_notify.echo_server import EchoServer, Handler, Store
 
 S = TypeVar("S", bound=BaseServer)
+T = TypeVar("T")
 # A wall clock for runs of the examples: 4:05 PM EST on the day of sync.json and drain.json,
 # so their times show without a date and without a "these metrics are old" line.
 EXAMPLE_DAY = datetime(2026, 1, 15, 21, 5, tzinfo=UTC)
@@ -407,3 +408,24 @@ def fake_github(answers: dict[str, tuple[int, object]] | None = None) -> Iterato
     FakeGitHub.answers = answers or {}
     with running(ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub)) as server:
         yield f"http://127.0.0.1:{server.server_address[1]}/api/v3"
+
+
+def ends_within(seconds: float, work: Callable[[], T]) -> T:
+    """``work()``'s result, failing the test when it still runs after ``seconds``: a step held
+    by a dripping server fails at once instead of holding the suite for minutes."""
+    done: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            done.append(work())
+        except BaseException as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="ends-within", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds:g} s"
+    if failed:
+        raise failed[0]
+    return done[0]

@@ -195,3 +195,24 @@ def test_a_failed_hand_over_without_campaign_parts(
         content
     )
     assert outputs["severity"] == "warning"
+
+
+@pytest.mark.parametrize("campaigns", [100, 200])
+def test_a_long_failed_hand_over_keeps_what_matters(
+    echo: ScriptedEcho, workspace: Path, files: Path, campaigns: int
+) -> None:
+    # Compact mode shortens the list of campaigns like every other list: the hand-over failure
+    # itself, the Issues line and the link always stay.
+    data = example(workspace, "sync-handover-failed.json")
+    leads: dict[str, object] = {"total_attempted": campaigns}
+    handover: dict[str, object] = {"triggered": False, "lead_count": campaigns}
+    for i in range(campaigns):
+        leads[f"c{i}_campaign"] = {"campaign_name": f"Regional Campaign {i:03}", "leads_added": 1}
+        handover[f"c{i}_verification"] = {"verification_triggered": False, "verification_count": 1}
+    data["leads_processed"], data["async_verification"] = leads, handover
+    _, _, outputs, content = deliver(echo, workspace, files, data)
+    assert outputs["delivered"] == "true" and len(content) <= 3000
+    assert f"• Verification could not be started for {campaigns} leads (" in content
+    assert "more): they are in campaigns unverified" in content
+    assert "⚠️ *Issues*: 1 error logged" in content
+    assert content.endswith("|View Logs>")

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.fake_github import Actions, Artifact, Run, zipped
-from tests.helpers import Fault, running
+from tests.helpers import Fault, ends_within, running
 from tests.pipeline import TOKEN, Heartbeats, Pipeline, sync
 
 
@@ -163,8 +163,13 @@ def test_no_history_reads_and_writes_nothing(pipeline: Pipeline, actions: Action
 
 
 def test_dry_run_reads_and_writes_nothing(pipeline: Pipeline, actions: Actions) -> None:
+    # "Call nothing": not even the job-link look-up, which would send the token.
     step = pipeline.run(sync(92), 9, **{"dry-run": "true"})
-    assert step.code == 0 and [p for p, _ in actions.seen if not p.endswith("/jobs")] == []
+    assert step.code == 0 and actions.seen == []
+    assert (
+        step.outputs["run-url"]
+        == f"https://github.com/acme/cold-email/actions/runs/{pipeline.run_id}"
+    )
     assert not list(pipeline.tmp.glob("run-*/temp/echo-notify/*"))
 
 
@@ -245,3 +250,20 @@ def test_a_dripping_heartbeat_cannot_hold_the_step(
         took = time.monotonic() - started
     assert step.outputs["delivered"] == "true" and took < 6
     assert "heartbeat not sent" in step.log and "TimeoutError" in step.log
+
+
+def test_an_api_that_drips_its_answers_cannot_hold_the_report(
+    pipeline: Pipeline, actions: Actions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The README's bound on the whole step, every part of it at once: the job link and the
+    # previous snapshot (the API drips a byte every 0.5 s), the heartbeat (a byte a second).
+    monkeypatch.setattr("echo_notify.github.JOB_LINK_LIMIT", 1.0)
+    monkeypatch.setattr("echo_notify.history.LOOKUP_BUDGET", 1.0)
+    monkeypatch.setattr("echo_notify.main.HEARTBEAT_LIMIT", 1.0)
+    actions.drip = 0.5
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), DrippingHeaders)) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}/ping"
+        step = ends_within(7, lambda: pipeline.run(sync(92), 9, **{"heartbeat-url": url}))
+    assert step.outputs["delivered"] == "true"
+    assert step.outputs["run-url"].endswith(f"/actions/runs/{pipeline.run_id}")  # not the job's
+    assert "took over 1 s and was given up" in step.log and "heartbeat not sent" in step.log

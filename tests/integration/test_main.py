@@ -92,6 +92,30 @@ def test_sync_report_delivered(echo: ScriptedEcho, workspace: Path, files: Path)
     assert_no_secret(printed, json.dumps(outputs), summary)
 
 
+@pytest.mark.parametrize(
+    ("inputs", "fault"),
+    [
+        ({"enabled": "false"}, None),
+        ({"dry_run": "true"}, None),
+        ({"timezone": "Mars/Olympus"}, None),  # an input error
+        ({}, Fault("status", 403)),  # the create refused
+        ({}, Fault("done", 504)),  # the send's outcome unknown: not known to have gone out
+    ],
+)
+def test_posted_is_true_only_when_a_message_went_out(
+    echo: ScriptedEcho,
+    workspace: Path,
+    files: Path,
+    inputs: dict[str, str],
+    fault: Fault | None,
+) -> None:
+    # `if: steps.report.outputs.posted == 'true'` must mean the channel got a message.
+    if fault is not None:
+        echo.fail("send" if fault.kind == "done" else "create", fault)
+    _, _, outputs, _ = run(workspace, files, metrics_file="sync.json", echo_url=echo.url, **inputs)
+    assert outputs["posted"] == "false" and outputs["delivered"] == "false"
+
+
 def test_drain_report_delivered_markdown(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
     code, _, outputs, _ = run(
         workspace,
@@ -238,7 +262,7 @@ def test_metrics_failure(
     (create, _) = echo.store.requests
     alert = json.loads(create["body"])
     assert alert["title"] == "Pipeline: no metrics - 4:05 PM EST"
-    assert "No metrics to report: the file broken\u200b.json " in alert["content"]
+    assert "No metrics to report: the file `broken.json` " in alert["content"]
     assert "✅ **Delivered**" in summary and message in summary
 
 
@@ -401,3 +425,13 @@ def test_long_problem_list_stays_whole_in_the_summary(workspace: Path, files: Pa
     assert "reason\\_49: expected a number" in summary and "…and 10 more" in summary
     assert "cut to fit" not in summary
     assert "; and 50 more" in printed  # the annotation names the first 10
+
+
+def test_two_input_errors_in_one_run(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
+    code, printed, _, summary = run(
+        workspace, files, metrics_file="sync.json", echo_url=echo.url, timezone="Mars", format="x"
+    )
+    errors = [line for line in printed.splitlines() if line.startswith("::error")]
+    assert code == 1 and len(errors) == 1 and echo.store.requests == []
+    assert "Input 'timezone'" in errors[0] and "Input 'format'" in errors[0]
+    assert "- Input 'timezone'" in summary and "- Input 'format'" in summary

@@ -14,7 +14,7 @@ import pytest
 
 from echo_notify.main import main
 from tests.fake_github import Actions, Run, Workflow, fake_actions
-from tests.helpers import ROOT, ScriptedEcho, parse_outputs, runner_env
+from tests.helpers import ROOT, ScriptedEcho, ends_within, parse_outputs, runner_env
 
 NY = ZoneInfo("America/New_York")
 TOKEN = "ghs_watchdogToken7"
@@ -121,6 +121,9 @@ def test_all_well_posts_nothing(dog: Watchdog) -> None:
     assert check.code == 0 and check.outputs["posted"] == "false"
     assert check.outputs["severity"] == "ok" and dog.echo.store.requests == []
     assert "every watched workflow is well" in check.summary
+    # The watchdog has no `notify-on`: its log gives its own reason.
+    assert "notify-on" not in check.log
+    assert "Not posted: every watched workflow is well, as at the previous check" in check.log
 
 
 def test_stale_success_then_recovery(dog: Watchdog, actions: Actions) -> None:
@@ -138,6 +141,7 @@ def test_stale_success_then_recovery(dog: Watchdog, actions: Actions) -> None:
     same = dog.check(15)  # the same problem: posted once, not every hour
     assert same.outputs["posted"] == "false"
     assert "the same problems as at the previous check" in same.summary
+    assert "Not posted: the same problems as at the previous check" in same.log
 
     sync.runs.insert(0, Run(901, conclusion="success", created_at="2026-01-15T15:30:00-05:00"))
     drain = actions.workflows[1]  # its 5 h would run out at 3 PM: it ran again at noon
@@ -177,8 +181,22 @@ def test_no_actions_permission(dog: Watchdog, actions: Actions) -> None:
     actions.status = 403
     check = dog.check(10)
     assert check.code == 0 and check.outputs["delivered"] == "false"
+    assert check.outputs["posted"] == "false"  # no message went out
     warnings = [line for line in check.log.splitlines() if line.startswith("::warning")]
     assert len(warnings) == 1 and "permissions: actions: read" in warnings[0]
+
+
+def test_an_api_that_drips_its_answers_cannot_hold_the_check(
+    dog: Watchdog, actions: Actions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A byte every 0.5 s: each read is well inside PyGithub's timeout, their sum is not.
+    monkeypatch.setattr("echo_notify.watchdog.WATCH_LIMIT", 1.0)
+    monkeypatch.setattr("echo_notify.history.LOOKUP_BUDGET", 1.0)
+    actions.drip = 0.5
+    check = ends_within(6, lambda: dog.check(10, **{"timeout-seconds": "2"}))
+    assert check.code == 0 and check.outputs["delivered"] == "false"
+    warnings = [line for line in check.log.splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 1 and "did not answer within 1 s" in warnings[0]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 
 from echo_notify.config import DEFAULTS, enabled, load_config
 from echo_notify.errors import InputError
-from tests.helpers import action_inputs, runner_env
+from tests.helpers import ROOT, action_inputs, runner_env
 
 
 def config_for(tmp_path: Path, **inputs: str):  # type: ignore[no-untyped-def]
@@ -158,3 +158,52 @@ def test_run_attempt_and_server_url_from_the_runner(tmp_path: Path, raw: str, at
     env = runner_env(tmp_path, tmp_path / "files", {"metrics-file": "m.json"}, extra=extra)
     github = load_config({**env, "INPUT_DRY-RUN": "true"}).github
     assert (github.run_attempt, github.server_url) == (attempt, "https://ghe.example.com")
+
+
+def test_thresholds_take_comment_lines(tmp_path: Path) -> None:
+    # As the watchdog's `workflows` does: a `#` line explains, even with commas in it.
+    raw = "# tuned for Q1, see #123; ask sales-ops\ncapacity: 75/92\n  # deletion stays\n"
+    assert config_for(tmp_path, thresholds=raw).thresholds["capacity"] == (75, 92)
+
+
+@pytest.mark.parametrize(("age", "hours"), [("2H", 2), ("30M", 0.5), ("1D", 24), ("90Min", 1.5)])
+def test_ages_take_any_case(tmp_path: Path, age: str, hours: float) -> None:
+    # Booleans take any case; so do the units of an age.
+    (tmp_path / "files").mkdir()
+    env = runner_env(
+        tmp_path,
+        tmp_path / "files",
+        {"workflows": f"cold-email-sync.yml: {age}", "echo-url": "https://echo.example.com"},
+        github_token="ghs_x",
+        action=ROOT / "watchdog",
+    )
+    (watch,) = load_config(env, watchdog=True).workflows
+    assert watch.max_age.total_seconds() == hours * 3600 and watch.written == age
+
+
+def test_every_input_error_is_reported_at_once(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        config_for(
+            tmp_path,
+            timezone="Mars/Olympus",
+            format="html",
+            fail_on_error="on",
+            thresholds="capacity: 92/75\nspeed: 1/2",
+        )
+    text = str(caught.value)
+    assert text.startswith("5 problems with the inputs:\n- "), text
+    for part in (
+        "Input 'timezone' is not a known IANA time zone",
+        "Input 'format' must be one of slack, markdown",
+        "Input 'fail-on-error' must be true or false",
+        "the line 'capacity: 92/75' does not fit the capacity gauge",
+        "cannot read the line 'speed: 1/2'",
+    ):
+        assert part in text
+
+
+def test_a_bad_dry_run_does_not_also_blame_echo_url(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        config_for(tmp_path, dry_run="maybe", echo_url="")
+    assert "Input 'dry-run' must be true or false" in str(caught.value)
+    assert "echo-url" not in str(caught.value)

@@ -233,6 +233,38 @@ def test_ids_that_cannot_be_a_segment_are_refused(echo: ScriptedEcho, message_id
     assert "\n" not in str(result) and "\x07" not in str(result) and len(str(result)) < 600
 
 
+@pytest.mark.parametrize(
+    ("message_id", "reason"),
+    [
+        ("\x85", "holds control characters"),  # NEL: whitespace to str.strip(), not empty
+        ("a\x85b", "holds control characters"),
+        (" \u2028", "is empty, blank or a dot segment"),
+        (".", "is empty, blank or a dot segment"),
+        ("", "is empty, blank or a dot segment"),
+        ("a b", ""),  # a space inside is escaped (%20)
+    ],
+)
+def test_an_id_is_refused_for_its_own_reason(
+    echo: ScriptedEcho, message_id: str, reason: str
+) -> None:
+    echo.name_next(message_id)
+    result, _, _ = deliver(echo)
+    if reason:
+        assert isinstance(result, DeliveryError) and reason in str(result), result
+    else:
+        assert not isinstance(result, DeliveryError), result
+        assert echo.sends == [message_id]
+
+
+def test_a_send_answered_404_does_not_blame_echo_url(echo: ScriptedEcho) -> None:
+    # The create just worked at this `echo-url`: the URL is right, the draft is what Echo lost.
+    echo.fail("send", Fault("status", 404, body={"error": "no message msg_1"}))
+    result, _, _ = deliver(echo)
+    assert isinstance(result, DeliveryError) and result.outcome == "failed"
+    assert "`echo-url`" not in str(result), result
+    assert "created the message" in str(result) and "msg_1" in str(result)
+
+
 def name_error(code: int) -> requests.ConnectionError:
     """What requests raises when the host name does not resolve (built, not faked)."""
     try:

@@ -8,7 +8,8 @@ import pytest
 
 from echo_notify.config import GitHubContext
 from echo_notify.github import Runner, job_link, run_link
-from tests.helpers import JOBS, FakeGitHub, fake_github, parse_outputs
+from tests.fake_github import Actions, fake_actions
+from tests.helpers import JOBS, FakeGitHub, ends_within, fake_github, parse_outputs
 
 CTX = GitHubContext(
     actions=True,
@@ -121,6 +122,18 @@ def test_job_link_unreachable_api() -> None:
     debug: list[str] = []
     assert job_link(ctx, "t", debug.append) is None
     assert "job link lookup failed" in debug[0]
+
+
+def test_job_link_gives_up_on_an_api_that_drips_its_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A byte every 0.5 s: each read is well inside PyGithub's timeout, their sum is not.
+    monkeypatch.setattr("echo_notify.github.JOB_LINK_LIMIT", 1.0)
+    with fake_actions(Actions(drip=0.5)) as state:
+        ctx = GitHubContext(**{**CTX.__dict__, "api_url": state.api})
+        debug: list[str] = []
+        assert ends_within(4, lambda: job_link(ctx, "t", debug.append)) is None
+    assert debug == ["job link lookup failed (TimeoutError); using the run link"]
 
 
 def test_job_link_needs_a_token_and_a_run() -> None:

@@ -164,10 +164,13 @@ def test_what_real_pipelines_add_matches_the_spec(case: str, first_line: str) ->
 
 
 def test_no_metrics_alert_matches_the_spec() -> None:
-    # The file name is data: Slack would link "sync-metrics.json", so it carries a zero-width
-    # space before its dot; otherwise the alert is the spec's block.
-    alert = golden_message("alert-missing-failed.slack.txt").strip("\n").replace("\u200b", "")
-    assert alert == spec_block("Cold Email Sync FAILED")
+    # The file name is shown exactly, as inline code (searchable, copyable: nothing invisible
+    # inside it, and Slack links nothing in code); otherwise the alert is the spec's block.
+    alert = golden_message("alert-missing-failed.slack.txt").strip("\n")
+    assert "\u200b" not in alert and "the file `sync-metrics.json` was not written" in alert
+    assert alert.replace("`sync-metrics.json`", "sync-metrics.json") == spec_block(
+        "Cold Email Sync FAILED"
+    )
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="the team's shared/ is not beside this clone")

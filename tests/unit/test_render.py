@@ -185,3 +185,51 @@ def test_fit_keeps_a_message_of_exactly_the_limit() -> None:
     text = "\n".join(["x" * 99] * 31)[:3000]
     assert len(text) == 3000
     assert fit(text, 3000) == text
+
+
+HOSTILE = "<!channel> <https://evil.example|Docs> \u202e56 leads\u202c [Docs](https://evil.example)"
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "v | safe",
+        "v | upper | safe",
+        "v | e",
+        "v | escape | safe",
+        "v | forceescape",
+        "[v, v] | join(', ')",
+        "[v] | join(', ' | safe)",
+        "ui.of(1, 2) ~ v",
+        "(ui.of(1, 2) ~ v) | safe",
+        "ui.of(1, 2) | replace('1', v)",
+        "v | urlize",
+        "{'a': v} | tojson",
+    ],
+)
+@pytest.mark.parametrize("fmt", ["slack", "markdown"])
+def test_data_stays_text_whatever_a_custom_template_does(
+    tmp_path: Path, expression: str, fmt: str
+) -> None:
+    # Only our own rendered fragments (filters, macros) are markup; `| safe` cannot mark data.
+    path = _user_template(
+        tmp_path, '{% import "_macros.j2" as ui with context %}{{ ' + expression + " }}"
+    )
+    try:
+        _, body = render("sync.j2", {"v": HOSTILE}, fmt, path)  # type: ignore[arg-type]
+    except TemplateError:
+        return  # a filter that could build markup is not offered: the built-in report goes out
+    assert "\u202e" not in body and "\u202c" not in body
+    assert "<!channel>" not in body and "<https://evil" not in body, body
+    if fmt == "markdown":
+        assert "[Docs](https://evil" not in body, body
+
+
+def test_our_own_fragments_stay_markup(tmp_path: Path) -> None:
+    path = _user_template(
+        tmp_path,
+        '{% import "_macros.j2" as ui with context %}'
+        "{{ ui.of(1, 2) }} {{ ui.of(3, 4) | safe }} {{ 'x' | bold }} {{ u | link('Logs') }}",
+    )
+    _, body = render("sync.j2", {"u": "https://github.com/a/b"}, "slack", path)
+    assert body == "1/2 3/4 *x* <https://github.com/a/b|Logs>"
