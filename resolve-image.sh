@@ -176,9 +176,8 @@ resolve() {
   mirror=${mirror#"${mirror%%[![:space:]]*}"}
   mirror=${mirror%"${mirror##*[![:space:]]}"}
   if [[ -n $mirror && ! $mirror =~ ^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$ ]]; then
-    annotate error "Input image: '$(clean "$mirror")' is not an image name without a tag (lower case, e.g. registry.example.com/team/echo-notify or localhost:5000/echo-notify). Fix the image input, or remove it to use the published image."
-    exit 1
-  fi
+    reasons+=("the image input is not an image name (the next step names the error)") mirror=''
+  fi # (config.image checks the same pattern: its error comes with the summary and the outputs)
   want=$(digest "$action")
   if [ -f "$action/image-ref.txt" ]; then # a release commit: the digest committed with the code
     pinned=$(head -c 300 "$action/image-ref.txt" | tr -d '[:space:]') # is pulled, never a tag

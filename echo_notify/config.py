@@ -243,8 +243,27 @@ def load_config(env: Mapping[str, str], *, watchdog: bool = False) -> Config:
         github_token=inputs.get("github-token"),
         github=github,
     )
+    read(lambda: image(inputs.get("image")), "")  # the resolve step used it, or passed it over
     problems.raise_any()
     return config
+
+
+IMAGE = re.compile(
+    r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*"
+)
+
+
+def image(raw: str) -> str:
+    """`image`: a registry image without a tag (resolve-image.sh checks the same pattern and
+    passes a bad one over, so that this error comes with the summary and the outputs)."""
+    if raw and not IMAGE.fullmatch(raw):
+        shown = cut(one_line(clean(raw)), 120)
+        raise InputError(
+            f"Input 'image' is not an image name without a tag: {shown!r}. "
+            "Use lower case and no tag or digest, e.g. registry.example.com/team/echo-notify or "
+            "localhost:5000/echo-notify; or remove it to use the published image."
+        )
+    return raw
 
 
 def history_key(raw: str) -> str:

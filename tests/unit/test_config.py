@@ -207,3 +207,21 @@ def test_a_bad_dry_run_does_not_also_blame_echo_url(tmp_path: Path) -> None:
         config_for(tmp_path, dry_run="maybe", echo_url="")
     assert "Input 'dry-run' must be true or false" in str(caught.value)
     assert "echo-url" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Registry.example.com/team/echo-notify",
+        "registry.example.com/team/echo-notify:v1",
+        "registry example.com/echo-notify",
+        "mirror/echo-notify\n::error::injected",
+    ],
+)
+def test_a_bad_image_is_an_input_error(value: str) -> None:
+    env = {"INPUT_METRICS-FILE": "m.json", "INPUT_ECHO-URL": "https://echo.example.com"}
+    with pytest.raises(InputError) as caught:
+        load_config({**env, "INPUT_IMAGE": value})
+    message = str(caught.value)
+    assert "Input 'image'" in message and "\n" not in message.split("Input 'image'")[1][:200]
+    assert value.splitlines()[0] in message  # quoted whole, made one line
