@@ -80,6 +80,7 @@ def test_sync_report_delivered(echo: ScriptedEcho, workspace: Path, files: Path)
         "run-url": "https://github.com/acme/cold-email/actions/runs/123456",
         "attempts": "2",
         "posted": "true",
+        "reason": "",
     }
     assert "**Cold Email Sync Complete**" in summary
     assert (
