@@ -11,7 +11,7 @@ import pytest
 
 from tests.fake_github import Actions, Artifact, Run, zipped
 from tests.helpers import Fault
-from tests.pipeline import NEW_YORK, Pipeline, Step, sync
+from tests.pipeline import NEW_YORK, Heartbeats, Pipeline, Step, sync
 
 PROBLEMS = {"notify-on": "problems"}
 
@@ -165,3 +165,133 @@ def test_critical_posts_at_once(pipeline: Pipeline) -> None:
 def test_a_bad_alert_after_is_an_input_error(pipeline: Pipeline, after: str) -> None:
     step = pipeline.run(sync(92), 9, **{"alert-after": after})
     assert step.code == 1 and "Input 'alert-after'" in step.log
+
+
+# -- silences ---------------------------------------------------------------------------------
+
+
+def test_a_mute_hides_a_problem_keeps_streak_and_heartbeat_then_the_problem_posts(
+    pipeline: Pipeline, heartbeat: str
+) -> None:
+    inputs = {**PROBLEMS, "heartbeat-url": heartbeat, "mute-until": "2026-01-15 12:00"}
+    muted = [pipeline.run(sync(70), hour, **inputs) for hour in (9, 10, 11)]
+    assert pipeline.echo.sends == []
+    assert {s.outputs["reason"] for s in muted} == {"muted"}
+    assert {s.outputs["posted"] for s in muted} == {"false"}
+    assert Heartbeats.seen == ["/ping/abc-123"] * 3  # the pipeline is alive
+    assert (
+        "🔕 **Not posted**: muted until 12:00 PM EST (`mute-until`); the report above is what "
+        "would have been posted."
+    ) in muted[0].summary
+    assert "🔄 **Cold Email Sync Complete** | 9:00 AM EST" in muted[0].summary  # what it held back
+    after = pipeline.run(sync(70), 12, **inputs)  # the variable was not emptied yet
+    assert after.outputs["posted"] == "true" and after.outputs["delivered"] == "true"
+    assert "🚨 4th sync with problems in a row (since 9:00 AM)" in after.content
+    assert "🔕 Muted since 9:00 AM: the mute is over, and this is still going on" in after.content
+    notices = [line for line in after.log.splitlines() if line.startswith("::notice")]
+    assert len(notices) == 1 and "is in the past, so this run is not muted" in notices[0]
+    assert pipeline.run(sync(70), 13, **inputs).outputs["reason"] == "reminder-not-due"
+
+
+def test_a_recovery_during_a_mute_is_posted_after_it(pipeline: Pipeline) -> None:
+    pipeline.run(sync(70), 9, **PROBLEMS)  # posted
+    mute = {**PROBLEMS, "mute-until": "2026-01-15 12:30"}
+    same = pipeline.run(sync(70), 10, **mute)  # nothing to post anyway: that is the reason
+    assert same.outputs["reason"] == "reminder-not-due"
+    assert pipeline.run(sync(95), 11, **mute).outputs["reason"] == "muted"
+    assert pipeline.run(sync(95), 12, **mute).outputs["reason"] == "muted"
+    back = pipeline.run(sync(95), 13, **PROBLEMS)
+    assert "✅ Back to normal after 2 syncs with problems" in back.content
+    assert pipeline.run(sync(95), 14, **PROBLEMS).outputs["posted"] == "false"
+
+
+def test_a_problem_that_came_and_went_under_a_mute_is_never_posted(pipeline: Pipeline) -> None:
+    mute = {**PROBLEMS, "mute-until": "2026-01-15 11:30"}
+    pipeline.run(sync(70), 9, **mute)
+    pipeline.run(sync(95), 10, **mute)
+    after = pipeline.run(sync(95), 12, **PROBLEMS)
+    assert after.outputs["posted"] == "false" and pipeline.echo.sends == []
+
+
+def test_a_mute_in_always_mode_and_a_date_alone(pipeline: Pipeline) -> None:
+    step = pipeline.run(sync(95), 23, **{"mute-until": "2026-01-16"})  # until midnight
+    assert step.outputs["reason"] == "muted" and "muted until Jan 16, 12:00 AM EST" in step.summary
+    assert pipeline.run(sync(95), 0, when=at(0, 0, 16), **{"mute-until": "2026-01-16"}).content
+
+
+@pytest.mark.parametrize(
+    ("until", "message"),
+    [
+        ("2026-01-29 09:01", "more than 14 days ahead"),
+        ("2027-01-15", "more than 14 days ahead"),
+        ("tomorrow", "must be a date or a date and time"),
+        ("2026-01-20T09:00Z", "must be a date or a date and time"),  # the zone is `timezone`
+        ("2026-02-30", "must be a date or a date and time"),
+    ],
+)
+def test_a_bad_mute_is_an_input_error(pipeline: Pipeline, until: str, message: str) -> None:
+    step = pipeline.run(sync(70), 9, **{"mute-until": until})
+    assert step.code == 1 and step.content == ""
+    errors = [line for line in step.log.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and "Input 'mute-until'" in errors[0] and message in errors[0]
+
+
+def test_fourteen_days_ahead_is_allowed(pipeline: Pipeline) -> None:
+    step = pipeline.run(sync(70), 9, **{"mute-until": "2026-01-29 09:00"})
+    assert step.code == 0 and step.outputs["reason"] == "muted"
+
+
+# -- mentions ---------------------------------------------------------------------------------
+
+HERE = {"mention": "<!here> <!subteam^S012AB3CD>"}
+
+
+def test_a_mention_pings_a_new_critical_problem_only(pipeline: Pipeline) -> None:
+    inputs = {**PROBLEMS, **HERE}
+    start = pipeline.run(sync(70), 9, **inputs)
+    assert start.content.startswith("<!here> <!subteam^S012AB3CD> 🔄 *Cold Email Sync Complete*")
+    assert "<!here>" not in start.summary  # the summary is Markdown: no raw token
+    reminder = pipeline.run(sync(70), 13, **inputs)
+    assert "🔁 Still" in reminder.content and "<!" not in reminder.content
+    better = pipeline.run(sync(85), 14, **inputs)  # a warning now: a change, not worse
+    assert better.outputs["posted"] == "true" and "<!" not in better.content
+    worse = pipeline.run(sync(70), 15, **inputs)
+    assert worse.content.startswith("<!here>")
+    back = pipeline.run(sync(95), 16, **inputs)
+    assert "Back to normal" in back.content and "<!" not in back.content
+
+
+def test_mention_on_problems_pings_warnings_and_never_pings_nothing(pipeline: Pipeline) -> None:
+    warning = pipeline.run(sync(85), 9, **{**PROBLEMS, **HERE, "mention-on": "problems"})
+    assert warning.content.startswith("<!here>")
+    never = pipeline.run(sync(70), 10, **{**PROBLEMS, **HERE, "mention-on": "never"})
+    assert never.outputs["posted"] == "true" and "<!" not in never.content
+
+
+def test_a_mention_is_never_a_raw_token_in_markdown(pipeline: Pipeline) -> None:
+    step = pipeline.run(sync(70), 9, **{**HERE, "format": "markdown"})
+    assert step.content.startswith("🔄 **Cold Email Sync Complete**") and "<!" not in step.content
+
+
+def test_a_failed_run_pings_and_data_never_does(pipeline: Pipeline) -> None:
+    metrics = {**sync(92), "errors": ["<!channel> ping everyone"]}
+    step = pipeline.run(metrics, 9, **{"mention": "<@U012AB3CD>", "job-status": "failure"})
+    assert step.content.startswith("<@U012AB3CD> 🚨 *Cold Email Sync FAILED*")
+    assert step.content.count("<") == step.content.count("<@U012AB3CD>") + 1  # + the link
+
+
+@pytest.mark.parametrize(
+    "mention",
+    ["@here", "<!everyone>", "<https://evil.example|click>", "<@U012AB3CD|bob>", "<#C012>", "x"],
+)
+def test_a_mention_that_is_not_a_slack_token_is_an_input_error(
+    pipeline: Pipeline, mention: str
+) -> None:
+    step = pipeline.run(sync(70), 9, mention=mention)
+    assert step.code == 1 and "Input 'mention'" in step.log and step.content == ""
+
+
+@pytest.mark.parametrize("on", ["always", "warning", "yes"])
+def test_a_bad_mention_on_is_an_input_error(pipeline: Pipeline, on: str) -> None:
+    step = pipeline.run(sync(70), 9, **{"mention-on": on})
+    assert step.code == 1 and "Input 'mention-on'" in step.log
