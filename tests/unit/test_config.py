@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from echo_notify.config import DEFAULTS, enabled, load_config
+from echo_notify.config import DEFAULTS, enabled, load_config, watches
 from echo_notify.errors import InputError
 from tests.helpers import action_inputs, runner_env
 
@@ -158,3 +158,12 @@ def test_run_attempt_and_server_url_from_the_runner(tmp_path: Path, raw: str, at
     env = runner_env(tmp_path, tmp_path / "files", {"metrics-file": "m.json"}, extra=extra)
     github = load_config({**env, "INPUT_DRY-RUN": "true"}).github
     assert (github.run_attempt, github.server_url) == (attempt, "https://ghe.example.com")
+
+
+@pytest.mark.parametrize(("age", "ok"), [("1m", True), ("1min", True), ("0.9m", False)])
+def test_a_watched_age_is_at_least_a_minute(age: str, ok: bool) -> None:
+    if ok:
+        assert watches(f"sync.yml: {age}")[0].max_age.total_seconds() == 60
+    else:
+        with pytest.raises(InputError, match="from 1 minute to 90 days"):
+            watches(f"sync.yml: {age}")

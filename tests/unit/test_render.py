@@ -19,6 +19,7 @@ from echo_notify.render import (
     fit,
     known,
     money,
+    ordinal,
     percent,
     render,
 )
@@ -185,3 +186,16 @@ def test_fit_keeps_a_message_of_exactly_the_limit() -> None:
     text = "\n".join(["x" * 99] * 31)[:3000]
     assert len(text) == 3000
     assert fit(text, 3000) == text
+
+
+@pytest.mark.parametrize(
+    ("n", "shown"),
+    [
+        *[(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (12, "12th")],
+        *[(13, "13th"), (21, "21st"), (22, "22nd"), (23, "23rd"), (101, "101st")],
+        *[(111, "111th"), (112, "112th"), (1012, "1,012th")],
+    ],
+)
+def test_ordinal(n: int, shown: str) -> None:
+    """Reminders print counts like these: never "12nd sync in a row"."""
+    assert ordinal(n) == shown
