@@ -8,22 +8,23 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InputError
-from .render import TITLE_LIMIT, Fmt
+from .render import MENTION, TITLE_LIMIT, Fmt
 from .report import THRESHOLDS, JobStatus
-from .state import NotifyOn
+from .state import NotifyOn, Policy
 from .text import clean, cut, one_line
 
 T = TypeVar("T")
 TRUE = {"true", "yes", "1"}
 FALSE = {"false", "no", "0"}
 ReportInput = Literal["sync", "drain", "poll", "auto"]
+MentionOn = Literal["critical", "problems", "never"]
 # The defaults of action.yml, for runs outside Actions (a test keeps the two equal).
 DEFAULTS = {
     "channel": "#sales-cold-email-replies",
@@ -37,6 +38,9 @@ DEFAULTS = {
     "timeout-seconds": "180",
     "notify-on": "always",
     "history": "true",
+    "remind-every": "4h",
+    "alert-after": "1",
+    "mention-on": "critical",
 }
 
 
@@ -93,6 +97,21 @@ class Config:
     heartbeat_url: str = field(repr=False)  # a dead-man check's URL is a secret of sorts
     github_token: str = field(repr=False)
     github: GitHubContext
+    # Alerting (insight.md): reminders, flapping, silences, mentions.
+    remind_every: timedelta = timedelta(hours=4)
+    alert_after: int = 1
+    mute_until: datetime | None = None
+    mention: str = ""  # Slack mention tokens, checked: `<@U…> <!here>`
+    mention_on: MentionOn = "critical"
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(
+            notify_on=self.notify_on,
+            remind_every=self.remind_every,
+            alert_after=self.alert_after,
+            mute_until=self.mute_until,
+        )
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -189,9 +208,12 @@ class Problems:
             )
 
 
-def load_config(env: Mapping[str, str], *, watchdog: bool = False) -> Config:
+def load_config(
+    env: Mapping[str, str], *, watchdog: bool = False, now: datetime | None = None
+) -> Config:
     """The report's inputs; with ``watchdog``, the watchdog's (watchdog/action.yml): its
-    `workflows` instead of a metrics file. Every wrong input is named in one InputError."""
+    `workflows` instead of a metrics file. Every wrong input is named in one InputError;
+    ``now`` bounds `mute-until`."""
     inputs = Inputs(env)
     github = github_context(env)
     problems = Problems()
@@ -220,6 +242,7 @@ def load_config(env: Mapping[str, str], *, watchdog: bool = False) -> Config:
             f"Template '{github.workspace / template}' {what}: the `template` input must name "
             "a template file (a path relative to the workspace)."
         )
+    zone = read(lambda: timezone(inputs.get("timezone")), ZoneInfo("UTC"))
     config = Config(
         metrics_file=github.workspace / metrics,
         workflows=watched,
@@ -230,7 +253,7 @@ def load_config(env: Mapping[str, str], *, watchdog: bool = False) -> Config:
         job_status=read(lambda: inputs.choice("job-status", JobStatus), "success"),
         title=cut(one_line(clean(inputs.get("title"))).strip(), TITLE_LIMIT - 1),
         template=github.workspace / template if template else None,
-        timezone=read(lambda: timezone(inputs.get("timezone")), ZoneInfo("UTC")),
+        timezone=zone,
         format=read(lambda: inputs.choice("format", Fmt), "slack"),
         dry_run=dry_run,
         fail_on_error=read(lambda: inputs.flag("fail-on-error"), False),
@@ -242,6 +265,11 @@ def load_config(env: Mapping[str, str], *, watchdog: bool = False) -> Config:
         heartbeat_url=read(lambda: url("heartbeat-url", inputs.get("heartbeat-url")), ""),
         github_token=inputs.get("github-token"),
         github=github,
+        remind_every=read(lambda: every(inputs.get("remind-every")), timedelta(hours=4)),
+        alert_after=read(lambda: runs("alert-after", inputs.get("alert-after")), 1),
+        mute_until=read(lambda: mute_until(inputs.get("mute-until"), zone, now), None),
+        mention=read(lambda: mentions(inputs.get("mention")), ""),
+        mention_on=read(lambda: inputs.choice("mention-on", MentionOn), "critical"),
     )
     read(lambda: image(inputs.get("image")), "")  # the resolve step used it, or passed it over
     problems.raise_any()
@@ -443,3 +471,67 @@ def watches(raw: str) -> tuple[Watch, ...]:
             "Input 'workflows' names no workflow: give lines like `cold-email-sync.yml: 2h`."
         )
     return tuple(found.values())
+
+
+_EVERY = re.compile(r"(\d+(?:\.\d+)?)\s*(m|min|h|d)", re.IGNORECASE)
+
+
+def every(raw: str) -> timedelta:
+    """`remind-every`: an age like the watchdog's (30m, 4h, 1d, any case), or 0 for every run."""
+    if raw.strip() == "0":
+        return timedelta(0)
+    match = _EVERY.fullmatch(raw.strip())
+    seconds = float(match.group(1)) * UNITS[match.group(2).lower()] if match else 0
+    if not 60 <= seconds <= 90 * 86400:
+        raise InputError(
+            f"Input 'remind-every' must be a duration from 1 minute to 90 days in m, h or d "
+            f"(e.g. `4h`), or 0 to post every problem run; got {raw!r}."
+        )
+    return timedelta(seconds=seconds)
+
+
+def runs(name: str, raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise InputError(f"Input '{name}' must be a number of runs from 1 to 100, got {raw!r}.")
+    return int(raw)
+
+
+MUTE_LIMIT = timedelta(days=14)  # a forgotten mute must not silence the channel for good
+
+
+def mute_until(raw: str, zone: ZoneInfo, now: datetime | None) -> datetime | None:
+    """`mute-until`: a date (its midnight, the start of that day) or a date-time, in
+    `timezone`; at most 14 days ahead. One in the past is kept: the run says it is over."""
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.strip().replace(" ", "T", 1))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is not None or not 2000 <= moment.year <= 2999:
+        raise InputError(
+            f"Input 'mute-until' must be a date or a date and time in `timezone`, like "
+            f"`2026-01-20` or `2026-01-20 09:00`; got {raw!r}."
+        )
+    if len(raw.strip()) == 10:
+        moment = datetime.combine(moment.date(), time())
+    moment = moment.replace(tzinfo=zone)
+    if now is not None and moment - now > MUTE_LIMIT:
+        raise InputError(
+            f"Input 'mute-until' is more than 14 days ahead ({raw!r}): a forgotten mute must "
+            "not silence the channel for good. Mute for at most 14 days, and again if needed."
+        )
+    return moment
+
+
+def mentions(raw: str) -> str:
+    """`mention`: Slack mention tokens only, separated by spaces or commas."""
+    tokens = [t for t in re.split(r"[\s,]+", raw) if t]
+    for token in tokens:
+        if not MENTION.fullmatch(token):
+            raise InputError(
+                f"Input 'mention' takes Slack mention tokens only: `<@U012AB3CD>` (a user), "
+                f"`<!subteam^S012AB3CD>` (a user group), `<!here>` or `<!channel>`; "
+                f"got {cut(one_line(clean(token)), 40)!r}."
+            )
+    return " ".join(dict.fromkeys(tokens))

@@ -23,7 +23,7 @@ from .errors import ActionError, DeliveryError, InputError, MetricsError, Outcom
 from .github import Runner, api_client, job_link, run_link
 from .history import HistoryError
 from .render import WHOLE, Safe, compose, render, slack_entities
-from .state import Quiet, Snapshot
+from .state import REASONS, Decision, Quiet, Snapshot
 from .text import SECRETS
 
 
@@ -43,6 +43,7 @@ class Result:
     notes: list[str] = field(default_factory=list)  # warnings the summary repeats
     quiet: Quiet = ""  # why `notify-on` kept this run from the channel
     history_artifact: str = ""  # the snapshot left for the composite to upload, by its name
+    alerting: dict[str, Any] = field(default_factory=dict)  # the decision, for the summary
 
     def outputs(self) -> dict[str, str]:
         return {
@@ -55,17 +56,9 @@ class Result:
             # `if: posted == 'true'` must mean the channel got a message: not when disabled,
             # a dry run, an input error, quiet, a failed delivery or one of unknown outcome.
             "posted": "true" if self.outcome == "delivered" else "false",
+            "reason": REASONS.get(self.quiet, ""),
             "history-artifact": self.history_artifact,
         }
-
-
-QUIET: dict[Quiet, str] = {  # why a run was not posted, for the log (the summary says it too)
-    "": "",
-    "ok": "`notify-on: {notify_on}`, and this run had no problem",
-    "unchanged": "`notify-on: {notify_on}`, and no gauge changed level since the previous run",
-    "well": "every watched workflow is well, as at the previous check",
-    "same": "the same problems as at the previous check, already posted",
-}
 
 
 def action(
@@ -103,7 +96,7 @@ def action(
             path=exc.path,
             reason=exc.reason,
         )
-        conclude(config, runner, echo, model, result, alert_for=exc)
+        conclude(config, runner, echo, model, result, ctx=ctx, alert_for=exc)
         raise
     if not result.run_url and not config.github.act:  # outside Actions: the file's own link
         result.run_url = run_link(config.github, data.data.get("github_run_url"))
@@ -123,7 +116,7 @@ def action(
         )
     ctx = replace(ctx, previous=recall(data.report))
     model = report.build(data, ctx)
-    conclude(config, runner, echo, model, result, previous=ctx.previous)
+    conclude(config, runner, echo, model, result, ctx=ctx)
 
 
 def watch(
@@ -154,9 +147,7 @@ def watch(
         previous=previous,
     )
     model = watchdog.model(findings, ctx)
-    news = state.worth_a_message(model.severity, model.detail, previous)
-    why: Quiet = "" if news else "well" if model.severity == "ok" else "same"
-    conclude(config, runner, echo, model, result, why_quiet=why)
+    conclude(config, runner, echo, model, result, ctx=ctx, watching=True)
 
 
 def conclude(
@@ -166,27 +157,38 @@ def conclude(
     model: report.Model,
     result: Result,
     *,
-    previous: Snapshot | None = None,
+    ctx: report.Context,
     alert_for: MetricsError | None = None,
-    why_quiet: Quiet | None = None,
+    watching: bool = False,
 ) -> None:
-    """Post the message unless `notify-on` says it is not worth one, keep this run's snapshot
-    whatever became of the message (every run counts once in its history), and tell the
-    dead-man check when real, current data was posted or rightly withheld."""
-    if why_quiet is None:
-        why_quiet = (
-            ""
-            if alert_for
-            else state.quiet(
-                config.notify_on,
-                model.severity,
-                model.levels,
-                previous,
-                recovered=model.recovered,
-                gauges=report.GAUGES,
-            )
+    """Post the message unless the notify policy says not to (state.decide), keep this run's
+    snapshot whatever became of the message (every run counts once in its history), and tell
+    the dead-man check when real, current data was posted or rightly withheld."""
+    policy = config.policy
+    if watching:  # the watchdog posts problems and their end, reminding as reports do
+        policy = replace(policy, notify_on="problems", alert_after=1)
+    decision = state.decide(
+        policy,
+        model.snapshot("", 1),
+        ctx.previous,
+        ctx.now,
+        recovered=model.recovered,
+        gauges=report.GAUGES,
+    )
+    if watching and decision.quiet == "ok":
+        decision = replace(decision, quiet="well")
+    mention = config.mention if state.pings(config.mention_on, model.severity, decision) else ""
+    model = report.alerting(model, decision, ctx, mention)
+    result.quiet = decision.quiet
+    result.alerting = explained(config, decision, ctx, model)
+    if config.mute_until and config.mute_until <= ctx.now:
+        runner.annotate(
+            "notice",
+            "Echo Notify: the mute is over",
+            f"`mute-until` ({config.mute_until:%Y-%m-%d %H:%M}) is in the past, so this run is "
+            "not muted. Empty the input (or the repository variable that feeds it) to silence "
+            "this notice.",
         )
-    result.quiet = why_quiet
     outcome: Outcome = "failed"
     try:
         broken = publish(config, runner, echo, model, result, alert_for=alert_for)
@@ -199,11 +201,30 @@ def conclude(
         raise
     finally:
         if keeps_history(config):
-            keep(config, runner, model, outcome, result)
+            keep(config, runner, model, outcome, decision, result=result)
     if config.heartbeat_url and outcome in ("delivered", "quiet") and model.current:
         heartbeat(config.heartbeat_url, echo.session, runner)
     if broken:
         raise broken
+
+
+def explained(
+    config: Config, decision: Decision, ctx: report.Context, model: report.Model
+) -> dict[str, Any]:
+    """What the summary says of the decision, its times in `timezone`."""
+    zone, now = config.timezone, ctx.now.astimezone(config.timezone)
+    shown: dict[str, Any] = {"alert_after": config.alert_after, "held": model.streak.count}
+    for name, moment in (
+        ("mute_until", config.mute_until),
+        ("told", decision.told.time if decision.told else None),
+        ("due", decision.due),
+    ):
+        local = moment.astimezone(zone) if moment else None
+        shown[name] = local
+        shown[name.removesuffix("_until") + "_date"] = (
+            report.date_shown(local, now) if local else ""
+        )
+    return shown
 
 
 def keeps_history(config: Config) -> bool:
@@ -226,14 +247,22 @@ def without_history_on_ghes(config: Config, runner: Runner) -> Config:
 
 
 def keep(
-    config: Config, runner: Runner, model: report.Model, outcome: Outcome, result: Result
+    config: Config,
+    runner: Runner,
+    model: report.Model,
+    outcome: Outcome,
+    decision: Decision,
+    *,
+    result: Result,
 ) -> None:
     """Leave this run's snapshot for the composite to upload (the `history-artifact` output
     names it); a failure costs the next run its trends (a notice), never this run's result."""
     run = config.github
     if run.runner_temp is None or model.kind not in history.KINDS:
         return
-    snapshot = state.settle(model.snapshot(run.run_id, run.run_attempt), outcome, model.recovered)
+    snapshot = state.settle(
+        model.snapshot(run.run_id, run.run_attempt), outcome, model.recovered, decision
+    )
     name = history.artifact_name(run.job, model.kind, config.history_key)
     try:
         history.write(run.runner_temp / "echo-notify" / name, snapshot)
@@ -313,7 +342,7 @@ def publish(
         result.outcome = "dry-run"
     elif result.quiet:
         result.outcome = "quiet"
-        runner.log(f"Not posted: {QUIET[result.quiet].format(notify_on=config.notify_on)}")
+        runner.log(f"Not posted ({REASONS[result.quiet]}): the job summary says why")
     else:
         deliver(config, runner, echo, (title, content), result, alert_for=alert_for)
     return broken
@@ -384,6 +413,7 @@ def finish(
         "problems": result.problems,
         "recipients": config.recipients if config else (),
         "notify_on": config.notify_on if config else "always",
+        "alerting": result.alerting,
         "limit": WHOLE,  # the whole explanation: only GitHub's 1 MiB limit applies
     }
 
@@ -440,7 +470,7 @@ def main(
                 result.outcome = "skipped"
                 runner.annotate("notice", "Echo Notify", "Skipped: `enabled` is false.")
             else:
-                config = load_config(env, watchdog=watching)
+                config = load_config(env, watchdog=watching, now=now())
                 SECRETS.set(config.secrets)  # redacted from all that is shown, before any cut
                 runner.mask(config.secrets)
                 config = without_history_on_ghes(config, runner)

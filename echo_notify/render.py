@@ -50,6 +50,15 @@ class Safe(str):
     trusted text: data that went through `| safe` (a Markup) is escaped like any other."""
 
 
+MENTION = re.compile(r"<@[UW][A-Z0-9]{2,20}>|<!subteam\^S[A-Z0-9]{2,20}>|<!here>|<!channel>")
+
+
+def ping(value: Any) -> Safe:
+    """The `mention` input's Slack tokens (checked by config.mentions), the one markup that
+    pings; anything else in the value is dropped, never shown raw."""
+    return Safe(" ".join(t for t in str(value or "").split() if MENTION.fullmatch(t)))
+
+
 def shown(value: Any, length: int) -> str:
     """Data as any format shows it: cleaned, redacted before it is cut, on one line."""
     return cut(one_line(redact(clean(str(value)), SECRETS.get())), length)
@@ -280,6 +289,7 @@ def environment(fmt: Fmt, user_dir: Path | None = None) -> jinja2.Environment:
         "code": form.code,
         "link": form.link,
         "plural": form.plural,
+        "ping": ping,
         # Marking is ours alone: these leave a value as it is, and `finalize` escapes data.
         "safe": _as_is,
         "e": _as_is,

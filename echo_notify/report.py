@@ -3,7 +3,7 @@ and what changed since the previous run (insight.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from .errors import NoMetrics
 from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
-from .state import Level, Snapshot, Streak, advance, ended
+from .state import Decision, Level, Snapshot, Streak, advance, ended
 from .text import tenths
 
 JobStatus = Literal["success", "failure", "cancelled"]
@@ -158,7 +158,42 @@ def _common(moment: datetime, ctx: Context) -> dict[str, Any]:
         "job_status": ctx.job_status,
         "run_url": ctx.run_url,
         "local_run": ctx.local_run,
+        **QUIET_DEFAULTS,
     }
+
+
+# What `alerting` adds once the notify policy has decided; none of it before.
+QUIET_DEFAULTS: dict[str, Any] = {"still": None, "unmuted": None, "mention": ""}
+
+
+def alerting(model: Model, decision: Decision, ctx: Context, mention: str = "") -> Model:
+    """The model with what the decision adds to the message: `still` (a reminder: the
+    standing problems, since when, how many runs), `unmuted` (a mute hid this problem: since
+    when) and `mention` (the tokens for the headline, when this run pings)."""
+    zone = model.time.astimezone(ctx.timezone).tzname()
+    problem = model.severity != "ok" and not decision.quiet
+    still = None
+    if decision.reminder:
+        gauges = [
+            {
+                "gauge": gauge,
+                "level": level,
+                "limit": ctx.thresholds[gauge][level == "critical"] if gauge in GAUGES else None,
+                "high": gauge in HIGH_IS_BAD,
+            }
+            for gauge, level in model.levels.items()
+            if level in ("warning", "critical")
+        ]
+        still = {**_shown(model.streak, ctx, zone), "gauges": gauges, "workflows": model.detail}
+    unmuted = None
+    if decision.unmuted and problem:
+        then = decision.unmuted.astimezone(ctx.timezone)
+        now = ctx.now.astimezone(ctx.timezone)
+        unmuted = {"since": then, "date": date_shown(then, now), "zone": then.tzname() != zone}
+    return replace(
+        model,
+        variables={**model.variables, "still": still, "unmuted": unmuted, "mention": mention},
+    )
 
 
 def date_shown(moment: datetime, now: datetime) -> str:

@@ -10,15 +10,27 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 Level = Literal["ok", "warning", "critical"]
 LEVELS = ("ok", "warning", "critical")
 VERSION = 1
 # Why a run posts nothing: notify-on's "ok" and "unchanged"; the watchdog's "well" (all is
-# and was well) and "same" (the same problems as at the previous check).
-Quiet = Literal["", "ok", "unchanged", "well", "same"]
+# and was well) and "same" (the same problems as at the previous check); "reminder" (the same
+# problem, told less than `remind-every` ago), "flapping" (a warning that has not held
+# `alert-after` runs, or the end of one never posted) and "muted" (`mute-until`).
+Quiet = Literal["", "ok", "unchanged", "well", "same", "reminder", "flapping", "muted"]
+# The `reason` output: the same, in the words of the interface.
+REASONS: dict[str, str] = {
+    "ok": "quiet",
+    "unchanged": "quiet",
+    "well": "quiet",
+    "same": "reminder-not-due",
+    "reminder": "reminder-not-due",
+    "flapping": "flapping",
+    "muted": "muted",
+}
 NotifyOn = Literal["always", "problems", "changes"]
 # Whether a run's message reached the channel: `maybe` when the send's outcome is unknown.
 Announced = Literal["yes", "maybe", "no"]
@@ -55,6 +67,37 @@ class Streak:
         )
 
 
+@dataclass(frozen=True)
+class Told:
+    """The last message about the problem standing at a run: when it went out, and what it
+    said (the severity, and each bad gauge's level or watched workflow's problem)."""
+
+    time: datetime
+    severity: Level
+    problems: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"time": self.time.isoformat(), "severity": self.severity, "problems": self.problems}
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> Told:
+        problems = _object(data, "problems")
+        return cls(
+            time=_time(data.get("time")),
+            severity=_level(data.get("severity"), required=True),  # type: ignore[arg-type]
+            problems={str(k): str(v)[:40] for k, v in list(problems.items())[:50]},
+        )
+
+
+def signature(
+    levels: Mapping[str, Level | None], detail: Mapping[str, str], failed: bool
+) -> dict[str, str]:
+    """What a problem is, to tell a change from the same problem: each bad gauge's level,
+    each watched workflow's problem, and a failed job."""
+    bad = {k: str(v) for k, v in levels.items() if v in ("warning", "critical")}
+    return {**bad, **detail, **({"job": "failed"} if failed else {})}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Snapshot:
     """What one run showed: no error texts, no secrets."""
@@ -71,6 +114,12 @@ class Snapshot:
     detail: dict[str, str] = field(default_factory=dict)  # the watchdog's problem per workflow
     announced: Announced = "yes"
     owed: Streak | None = None  # a streak whose end this run had to announce and could not
+    told: Told | None = None  # the last message about the problem standing at this run
+    muted: datetime | None = None  # muted since (`mute-until`), until a message said so
+
+    @property
+    def problems(self) -> dict[str, str]:
+        return signature(self.levels, self.detail, self.failed)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -88,6 +137,8 @@ class Snapshot:
                 "detail": self.detail,
                 "announced": self.announced,
                 "owed": self.owed.to_json() if self.owed else None,
+                "told": self.told.to_json() if self.told else None,
+                "muted": self.muted.isoformat() if self.muted else None,
             },
             indent=1,
         )
@@ -103,7 +154,8 @@ class Snapshot:
         owed, announced = data.get("owed"), data.get("announced", "yes")
         if announced not in ANNOUNCED:
             raise ValueError(f"an unknown announcement {announced!r}")
-        return cls(
+        told, muted = data.get("told"), data.get("muted")
+        snapshot = cls(
             kind=kind,
             time=_time(data.get("time")),
             run_id=str(data.get("run_id", "")),
@@ -118,7 +170,15 @@ class Snapshot:
             detail={str(k): str(v)[:40] for k, v in data.get("detail", {}).items()}
             if isinstance(data.get("detail", {}), dict)
             else {},
+            told=Told.parse(_object(data, "told")) if told is not None else None,
+            muted=_time(muted) if muted is not None else None,
         )
+        if "told" not in data and snapshot.streak.count and announced != "no":
+            # Written before reminders (every problem run was posted): told at that run.
+            snapshot = replace(
+                snapshot, told=Told(snapshot.time, snapshot.severity, snapshot.problems)
+            )
+        return snapshot
 
 
 def _object(data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -174,24 +234,138 @@ def advance(previous: Snapshot | None, severity: Level, job_status: str, time: d
 
 
 def ended(previous: Snapshot | None, streak: Streak) -> Streak | None:
-    """The problem streak this run's recovery announces: the previous run's, or one whose
-    recovery the previous run could not deliver; None when there is nothing to announce."""
+    """The problem streak this run's recovery announces: the previous run's when a message
+    told of it, or one whose recovery an earlier run could not deliver (or was muted); None
+    when there is nothing to announce (a recovery only for a problem that was posted)."""
     if previous is None or streak.count:
         return None
     if previous.streak.count:
-        return previous.streak
+        return previous.streak if previous.told else None
     return previous.owed
 
 
-def settle(snapshot: Snapshot, outcome: str, recovered: Streak | None) -> Snapshot:
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    """The alerting inputs: how often a standing problem is said again, how long a warning
+    must hold before it is said, and until when nothing is said."""
+
+    notify_on: NotifyOn = "always"
+    remind_every: timedelta = timedelta(hours=4)  # 0: every problem run (`remind-every: 0`)
+    alert_after: int = 1
+    mute_until: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """Whether a run posts (``quiet`` says why not) and what its message is."""
+
+    quiet: Quiet = ""
+    reminder: bool = False  # the same problem, said again: the message says so
+    worse: bool = False  # a new problem, or a worse one: what `mention` is for
+    told: Told | None = None  # the last message about the standing problem, before this run
+    muted: datetime | None = None  # this run is muted: since when
+    unmuted: datetime | None = None  # a mute ended before this run: since when it was
+    due: datetime | None = None  # when a reminder would be due (quiet "reminder")
+    at: datetime | None = None  # the run's clock: when its message went out
+
+
+def decide(
+    policy: Policy,
+    this: Snapshot,
+    previous: Snapshot | None,
+    now: datetime,
+    *,
+    recovered: Streak | None,
+    gauges: frozenset[str],
+) -> Decision:
+    """The notify policy (insight.md), one pure decision. In `problems` and `changes` mode a
+    problem posts when it starts (a warning once it held `alert-after` runs, critical at
+    once), when it changes, when a mute that hid it ended, and while unchanged once every
+    `remind-every`; its end posts only when it was posted. A mute keeps everything quiet."""
+    problem = this.severity != "ok"
+    told = previous.told if previous and previous.streak.count and problem else None
+    mute = policy.mute_until if policy.mute_until and now < policy.mute_until else None
+    muted = ((previous.muted if previous else None) or now) if mute else None
+    unmuted = previous.muted if previous and previous.muted and not mute else None
+    why: Quiet = ""
+    reminder = False
+    due = None
+    if policy.notify_on != "always" and problem:
+        held = this.severity == "critical" or this.streak.count >= policy.alert_after
+        if told is None:
+            why = "" if held else "flapping"
+        elif told.severity != this.severity or told.problems != this.problems or unmuted:
+            why = ""
+        elif policy.remind_every:
+            due = told.time + policy.remind_every
+            reminder = now >= due
+            why = "" if reminder else "reminder"
+    elif not problem:
+        why = quiet(
+            policy.notify_on,
+            this.severity,
+            this.levels,
+            previous,
+            recovered=recovered,
+            gauges=gauges,
+        )
+        if why and previous and previous.streak.count and previous.told is None:
+            why = "flapping" if previous.muted is None else why  # a warning that never held
+    if not why and mute:
+        why = "muted"
+    return Decision(
+        quiet=why,
+        reminder=reminder and not why,
+        worse=problem and not why and (told is None or _worse(told, this)),
+        told=told,
+        muted=muted,
+        unmuted=unmuted,
+        due=due,
+        at=now,
+    )
+
+
+def pings(mention_on: str, severity: Level, decision: Decision) -> bool:
+    """Whether a posted run's headline carries `mention`: a new or worse problem of the
+    severity `mention-on` names; never a reminder, a recovery or a quiet run."""
+    wanted = {"critical": ("critical",), "problems": ("warning", "critical")}.get(mention_on, ())
+    return decision.worse and severity in wanted
+
+
+def _rank(value: str) -> int:
+    return LEVELS.index(value) if value in LEVELS else 1  # a workflow's problem, a failed job
+
+
+def _worse(told: Told, this: Snapshot) -> bool:
+    """A higher severity, a new problem, or a gauge at a worse level than last told."""
+    if _rank(this.severity) > _rank(told.severity):
+        return True
+    before = told.problems
+    return any(k not in before or _rank(v) > _rank(before[k]) for k, v in this.problems.items())
+
+
+def settle(
+    snapshot: Snapshot, outcome: str, recovered: Streak | None, decision: Decision | None = None
+) -> Snapshot:
     """The snapshot as kept, once the message's fate is known: a recovery that certainly did
-    not reach the channel stays owed to the next run; one that may have (the send's outcome
-    is unknown) is not announced twice."""
+    not reach the channel (or was muted) stays owed to the next run; one that may have (the
+    send's outcome is unknown) is not announced twice. A problem's message that may have
+    landed is what the next reminder counts from; one that did not leaves the last one."""
+    decision = decision or Decision()
     announced: Announced = (
         "yes" if outcome == "delivered" else "maybe" if outcome == "unknown" else "no"
     )
-    owed = recovered if recovered and announced == "no" and outcome != "quiet" else None
-    return replace(snapshot, announced=announced, owed=owed)
+    hidden = outcome != "quiet" or decision.quiet == "muted"
+    owed = recovered if recovered and announced == "no" and hidden else None
+    told = None
+    muted = decision.muted
+    if snapshot.streak.count:
+        if announced != "no":
+            told = Told(decision.at or snapshot.time, snapshot.severity, snapshot.problems)
+        else:
+            told = decision.told
+            muted = muted or decision.unmuted  # not said yet: the next message says it
+    return replace(snapshot, announced=announced, owed=owed, told=told, muted=muted)
 
 
 def quiet(
@@ -214,14 +388,3 @@ def quiet(
     if notify_on == "changes" and changed:
         return ""
     return "ok" if notify_on == "problems" else "unchanged"
-
-
-def worth_a_message(severity: Level, detail: Mapping[str, str], previous: Snapshot | None) -> bool:
-    """The watchdog's rule: post when something is wrong and it is news (a new or different
-    problem, or no earlier snapshot), and once when all is well again; stay quiet while all
-    stays well or the same problems persist."""
-    if previous is None:
-        return severity != "ok"
-    if severity == "ok":
-        return previous.severity != "ok"
-    return dict(detail) != previous.detail

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from . import cancel
 from .config import Watch
 from .errors import ActionError
-from .report import Context, Model, date_shown
-from .state import Level, advance
+from .report import QUIET_DEFAULTS, Context, Model, date_shown
+from .state import Level, advance, ended
 
 if TYPE_CHECKING:
     from github import Github
@@ -121,6 +121,7 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
     levels: dict[str, Level | None] = {f.workflow: f.level for f in findings}
     severity: Level = "critical" if any(f.problem for f in findings) else "ok"
     streak = advance(ctx.previous, severity, "success", ctx.now)
+    recovered = ended(ctx.previous, streak)
     now = ctx.now.astimezone(ctx.timezone)
     shown = [
         {
@@ -148,12 +149,11 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
         "severity": severity,
         "findings": shown,
         "problems": [f for f in shown if f["problem"]],
-        "recovered": ctx.previous is not None
-        and ctx.previous.severity != "ok"
-        and severity == "ok",
+        "recovered": recovered is not None,
         "run_url": ctx.run_url,
         "local_run": ctx.local_run,
         "branch": branch_hint,
+        **QUIET_DEFAULTS,
     }
     return Model(
         kind="watchdog",
@@ -163,6 +163,7 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
         failed=False,
         levels=levels,
         streak=streak,
+        recovered=recovered,
         detail={f.workflow: f.problem for f in findings if f.problem},
         variables=variables,
     )

@@ -81,6 +81,7 @@ def test_sync_report_delivered(echo: ScriptedEcho, workspace: Path, files: Path)
         "attempts": "2",
         "posted": "true",
         "history-artifact": "",  # no RUNNER_TEMP: no snapshot kept
+        "reason": "",
     }
     assert "**Cold Email Sync Complete**" in summary
     assert (

@@ -123,7 +123,8 @@ def test_all_well_posts_nothing(dog: Watchdog) -> None:
     assert "every watched workflow is well" in check.summary
     # The watchdog has no `notify-on`: its log gives its own reason.
     assert "notify-on" not in check.log
-    assert "Not posted: every watched workflow is well, as at the previous check" in check.log
+    assert "Not posted (quiet)" in check.log and "notify-on" not in check.log  # it has none
+    assert "every watched workflow is well, as at the previous check" in check.summary
 
 
 def test_stale_success_then_recovery(dog: Watchdog, actions: Actions) -> None:
@@ -141,7 +142,8 @@ def test_stale_success_then_recovery(dog: Watchdog, actions: Actions) -> None:
     same = dog.check(15)  # the same problem: posted once, not every hour
     assert same.outputs["posted"] == "false"
     assert "the same problems as at the previous check" in same.summary
-    assert "Not posted: the same problems as at the previous check" in same.log
+    assert "Not posted (reminder-not-due)" in same.log and "notify-on" not in same.log
+    assert "the same problems as at the previous check" in same.summary
 
     sync.runs.insert(0, Run(901, conclusion="success", created_at="2026-01-15T15:30:00-05:00"))
     drain = actions.workflows[1]  # its 5 h would run out at 3 PM: it ran again at noon
@@ -211,3 +213,32 @@ def test_an_api_that_drips_its_answers_cannot_hold_the_check(
 def test_bad_workflows_input(dog: Watchdog, workflows: str, message: str) -> None:
     check = dog.check(10, workflows=workflows)
     assert check.code == 1 and "Input 'workflows'" in check.log and message in check.log
+
+
+def test_the_watchdog_reminds_while_a_problem_stands(dog: Watchdog, actions: Actions) -> None:
+    actions.workflows[0].runs = runs(("failure", "13:30:00"), ("success", "09:00:00"))
+    actions.workflows[1].runs = runs(("success", "14:00:00"))  # the drain stays well
+    assert dog.check(14).outputs["posted"] == "true"
+    for hour in (15, 16, 17):
+        quiet = dog.check(hour)
+        assert quiet.outputs["posted"] == "false"
+        assert quiet.outputs["reason"] == "reminder-not-due"
+    assert "a reminder goes out from 6:00 PM EST (`remind-every`)" in quiet.summary
+    reminder = dog.check(18)
+    assert reminder.outputs["posted"] == "true"
+    assert "🔁 Still: 1 workflow needing attention since 2:00 PM (5th check in a row)" in (
+        reminder.content
+    )
+    assert dog.check(19, **{"remind-every": "1h"}).outputs["posted"] == "true"
+
+
+def test_the_watchdog_takes_mute_until_and_mention(dog: Watchdog, actions: Actions) -> None:
+    actions.workflows[0].runs = runs(("success", "09:00:00"))
+    actions.workflows[1].runs = runs(("success", "14:00:00"))
+    mute = {"mute-until": "2026-01-15 15:30", "mention": "<!channel>"}
+    muted = dog.check(14, **mute)
+    assert muted.outputs["posted"] == "false" and muted.outputs["reason"] == "muted"
+    assert dog.echo.store.requests == []
+    after = dog.check(16, **mute)
+    assert after.content.startswith("<!channel> 🚨 *Watchdog: 1 workflow needs attention*")
+    assert "🔕 Muted since 2:00 PM: the mute is over, and this is still going on" in after.content

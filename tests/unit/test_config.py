@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from echo_notify.config import DEFAULTS, enabled, load_config
+from echo_notify.config import DEFAULTS, enabled, load_config, watches
 from echo_notify.errors import InputError
 from tests.helpers import ROOT, action_inputs, runner_env
 
@@ -225,3 +225,12 @@ def test_a_bad_image_is_an_input_error(value: str) -> None:
     message = str(caught.value)
     assert "Input 'image'" in message and "\n" not in message.split("Input 'image'")[1][:200]
     assert value.splitlines()[0] in message  # quoted whole, made one line
+
+
+@pytest.mark.parametrize(("age", "ok"), [("1m", True), ("1min", True), ("0.9m", False)])
+def test_a_watched_age_is_at_least_a_minute(age: str, ok: bool) -> None:
+    if ok:
+        assert watches(f"sync.yml: {age}")[0].max_age.total_seconds() == 60
+    else:
+        with pytest.raises(InputError, match="from 1 minute to 90 days"):
+            watches(f"sync.yml: {age}")

@@ -6,14 +6,17 @@ No scenario may create two messages that get sent, or send one message twice.
 
 from __future__ import annotations
 
+import signal
 import time
 from datetime import UTC, datetime
 
 import pytest
 import requests
 
+from echo_notify import cancel
 from echo_notify.echo import Echo, Policy, retry_after
 from echo_notify.errors import DeliveryError
+from echo_notify.main import Result
 from tests.helpers import Fault, ScriptedEcho, bodies
 
 
@@ -127,6 +130,8 @@ def test_retry_after_parsing() -> None:
         ("", None),
         ("\u00b2", None),  # a superscript two is a digit to str.isdigit, not to HTTP
         ("9" * 5000, 999_999_999.0),  # capped later; never int()'s digit limit
+        ("Wed, 26 Nov 2031 12:00:09", 9.0),  # a date without a zone is GMT (RFC 9110)
+        ("Wed, 26 Nov 2031 12:00:09 -0000", 9.0),  # Python reads -0000 as "no zone"
     ]:
         response.headers["Retry-After"] = value
         assert retry_after(response.headers, now) == seconds
@@ -247,3 +252,19 @@ def test_deadline_holds_in_wall_time(echo: ScriptedEcho) -> None:
         client.deliver("T", "C", ("#a",))
     assert 1.4 <= time.monotonic() - start < 2.0
     assert echo.sends == []
+
+
+def test_a_cancel_while_waiting_to_retry_says_delivery_had_begun(echo: ScriptedEcho) -> None:
+    """The `started` flag: cancelled in the wait between attempts, nothing on the wire."""
+    echo.fail("create", status(503))
+
+    def cancelled(seconds: float) -> None:
+        raise cancel.Cancelled(signal.SIGTERM)
+
+    sender = make_echo(echo, FakeClock(), [])
+    sender.sleep = cancelled
+    with pytest.raises(cancel.Cancelled) as stop:
+        sender.deliver("T", "C", ("#a",))
+    assert stop.value.started and stop.value.in_flight == ""
+    failure = stop.value.failure(Result())
+    assert "while waiting to retry Echo, so the report was not sent" in str(failure)

@@ -19,6 +19,7 @@ from echo_notify.render import (
     fit,
     known,
     money,
+    ordinal,
     percent,
     render,
 )
@@ -233,3 +234,16 @@ def test_our_own_fragments_stay_markup(tmp_path: Path) -> None:
     )
     _, body = render("sync.j2", {"u": "https://github.com/a/b"}, "slack", path)
     assert body == "1/2 3/4 *x* <https://github.com/a/b|Logs>"
+
+
+@pytest.mark.parametrize(
+    ("n", "shown"),
+    [
+        *[(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (12, "12th")],
+        *[(13, "13th"), (21, "21st"), (22, "22nd"), (23, "23rd"), (101, "101st")],
+        *[(111, "111th"), (112, "112th"), (1012, "1,012th")],
+    ],
+)
+def test_ordinal(n: int, shown: str) -> None:
+    """Reminders print counts like these: never "12nd sync in a row"."""
+    assert ordinal(n) == shown

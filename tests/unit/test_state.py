@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from echo_notify.state import Snapshot, Streak, advance, ended, quiet, settle
+from echo_notify.state import Snapshot, Streak, Told, advance, ended, quiet, settle
 
 T = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
 OK = Snapshot(
@@ -22,7 +23,13 @@ OK = Snapshot(
     figures={},
     streak=Streak(),
 )
-FAILED = replace(OK, severity="critical", failed=True, streak=Streak(2, T, True, 1))
+FAILED = replace(
+    OK,
+    severity="critical",
+    failed=True,
+    streak=Streak(2, T, True, 1),
+    told=Told(T, "critical", {"job": "failed"}),
+)
 GAUGES = frozenset({"capacity"})
 
 
@@ -46,6 +53,7 @@ def test_ended_is_the_previous_streak_or_the_recovery_it_still_owes() -> None:
     owes = replace(OK, owed=FAILED.streak)
     assert ended(owes, Streak()) == FAILED.streak
     assert ended(OK, Streak()) is None and ended(None, Streak()) is None
+    assert ended(replace(FAILED, told=None), Streak()) is None  # never posted: no recovery
 
 
 @pytest.mark.parametrize(
@@ -108,3 +116,37 @@ def test_an_older_snapshot_without_the_new_fields_is_read() -> None:
     data = json.loads(OK.to_json())
     del data["announced"], data["owed"], data["streak"]["cancelled"]
     assert Snapshot.parse(json.dumps(data).encode(), "sync") == OK
+
+
+# -- the snapshot is a contract: what the release before alerting wrote still reads ------------
+
+BEFORE_ALERTING = Path(__file__).parent.parent / "snapshots" / "sync-before-alerting.json"
+
+
+def test_a_snapshot_written_before_alerting_is_read_field_by_field() -> None:
+    """Written by the code at 3630bb1 (the release before reminders): a critical sync, the
+    third problem run in a row. Its problem was posted then, so it is what reminders count
+    from."""
+    old = Snapshot.parse(BEFORE_ALERTING.read_bytes(), "sync")
+    nine, eight = datetime.fromisoformat("2026-01-15T09:00:00-05:00"), T.replace(hour=13)
+    assert (old.kind, old.time, old.run_id, old.attempt) == ("sync", nine, "1001", 1)
+    assert (old.severity, old.failed, old.announced, old.owed) == ("critical", False, "yes", None)
+    assert old.levels == {"capacity": "ok", "verification": "critical", "handover": None}
+    assert old.figures == {"inventory": 1342, "utilization": 5.6, "verification": 70.0, "added": 92}
+    assert old.streak == Streak(3, eight, False, 0)
+    assert old.told == Told(nine, "critical", {"verification": "critical"})
+    assert old.muted is None
+
+
+def test_the_snapshot_keeps_the_field_names_it_had() -> None:
+    """A renamed field would leave the next run with no history: every name the previous
+    release wrote is still written, with the same kind of value."""
+    before = json.loads(BEFORE_ALERTING.read_text())
+    now = json.loads(Snapshot.parse(BEFORE_ALERTING.read_bytes(), "sync").to_json())
+    assert set(before) <= set(now) and set(before["streak"]) == set(now["streak"])
+    assert {k: type(v) for k, v in before.items()} == {k: type(now[k]) for k in before}
+    assert now["told"] == {
+        "time": "2026-01-15T09:00:00-05:00",
+        "severity": "critical",
+        "problems": {"verification": "critical"},
+    }
