@@ -162,7 +162,7 @@ resolve() {
   if disabled; then # the same notice and outputs as the program's; action.yml skips the next step
     echo "::notice title=Echo Notify::Skipped: \`enabled\` is false."
     printf '%s\n' skip=true message-id= delivered=false report= severity= run-url= attempts=0 \
-      posted=false >>"${GITHUB_OUTPUT:-/dev/stdout}"
+      posted=false reason= history-artifact= >>"${GITHUB_OUTPUT:-/dev/stdout}"
     return
   fi
   if act_host_mode; then
@@ -208,7 +208,7 @@ resolve() {
       return
     fi
     reasons+=("$image: $why")
-    [ "$why_level" = notice ] || level=warning
+    [[ $why_level = notice && $image != *@sha256:* ]] || level=warning # a release's own image
   done
   write_action "$action" "$out" Dockerfile "$want"
   annotate "$level" "No prebuilt image for this run: $(joined "${reasons[@]}"). $BUILD_COST"

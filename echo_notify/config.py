@@ -309,9 +309,9 @@ def history_key(raw: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,40}", raw):
         raise InputError(
             f"Input 'history-key' must be a short name (letters, digits, '.', '_', '-'; at most "
-            f"40), got {raw[:60]!r}: it names this step's snapshot artifact. Leave it empty in "
-            "a matrix (each leg is told apart by its values), or give each report step of one "
-            "kind in a job its own name."
+            f"40), got {raw[:60]!r}: it names this step's snapshot artifact. In a matrix, leave "
+            "the input out (its default tells the legs apart by their values); give each report "
+            "step of one kind in a job its own name."
         )
     return raw
 

@@ -56,6 +56,10 @@ class HistoryError(Exception):
     """Why there are no trends this run; the message is the notice's."""
 
 
+class SharedNameError(HistoryError):
+    """This run already keeps a snapshot under this step's name: another step's or leg's."""
+
+
 def lookup(
     client: Github,
     repository: str,
@@ -105,10 +109,10 @@ def _lookup(
                 return found
             if found.attempt < attempt:
                 return found  # an earlier attempt of this run: the run before this one
-            raise HistoryError(
+            raise SharedNameError(
                 f"another step or matrix leg of this run already keeps a snapshot called {name}, "
-                "so their histories would mix: give each report step its own job, or set "
-                "`history: false` on all but one"
+                "so their histories would mix: this step keeps none. Give each report step of "
+                "one kind in a job its own `history-key`"
             )
     except GithubException as exc:
         if exc.status in (401, 403):

@@ -43,6 +43,7 @@ class Result:
     notes: list[str] = field(default_factory=list)  # warnings the summary repeats
     quiet: Quiet = ""  # why `notify-on` kept this run from the channel
     history_artifact: str = ""  # the snapshot left for the composite to upload, by its name
+    shared_history: bool = False  # another step of this run keeps a snapshot of this name
     alerting: dict[str, Any] = field(default_factory=dict)  # the decision, for the summary
 
     def outputs(self) -> dict[str, str]:
@@ -258,7 +259,7 @@ def keep(
     """Leave this run's snapshot for the composite to upload (the `history-artifact` output
     names it); a failure costs the next run its trends (a notice), never this run's result."""
     run = config.github
-    if run.runner_temp is None or model.kind not in history.KINDS:
+    if run.runner_temp is None or model.kind not in history.KINDS or result.shared_history:
         return
     snapshot = state.settle(
         model.snapshot(run.run_id, run.run_attempt), outcome, model.recovered, decision
@@ -276,8 +277,11 @@ def keep(
         )
 
 
-def previous_snapshot(config: Config, runner: Runner, kind: str) -> Snapshot | None:
-    """The previous run's snapshot for trends, or None (one notice when the look-up failed)."""
+def previous_snapshot(
+    config: Config, runner: Runner, result: Result, kind: str
+) -> Snapshot | None:
+    """The previous run's snapshot for trends, or None (one notice when the look-up failed;
+    a name another step of this run already keeps is left to it: this step keeps none)."""
     ctx = config.github
     if not keeps_history(config) or kind not in history.KINDS:
         return None
@@ -290,6 +294,7 @@ def previous_snapshot(config: Config, runner: Runner, kind: str) -> Snapshot | N
             client, ctx.repository, ctx.run_id, attempt=ctx.run_attempt, name=name, kind=kind
         )
     except HistoryError as exc:
+        result.shared_history = isinstance(exc, history.SharedNameError)
         runner.annotate("notice", "Echo Notify: no trends this run", f"No trends this run: {exc}.")
         return None
     if found is None:
@@ -483,7 +488,7 @@ def main(
                     clock=clock,
                     sleep=sleep,
                 )
-                recall = partial(previous_snapshot, config, runner)
+                recall = partial(previous_snapshot, config, runner, result)
                 if watching:
                     watch(config, runner, echo, recall=recall, now=now(), result=result)
                 else:

@@ -38,7 +38,10 @@ STAND_IN_LABEL = "dev.echo-notify.stand-in"
 UPLOAD = re.search(
     r"uses: (actions/upload-artifact@[0-9a-f]{40})", (ROOT / "action.yml").read_text()
 )
-OUTPUTS = ("message-id", "delivered", "report", "severity", "run-url", "attempts", "posted")
+OUTPUTS = (
+    "message-id", "delivered", "report", "severity", "run-url", "attempts", "posted", "reason",
+    "history-artifact",
+)  # fmt: skip
 
 
 def require_act() -> None:

@@ -137,7 +137,8 @@ def test_a_pipeline_repository_pulls_the_published_image(
     assert "🧪 Local run (act)" in contents(echo)[0]
     assert run.outputs == {
         "message-id": "msg_1", "delivered": "true", "report": "sync", "severity": "ok",
-        "run-url": "", "attempts": "2", "posted": "true",
+        "run-url": "", "attempts": "2", "posted": "true", "reason": "",
+        "history-artifact": "",  # history is off under act
     }  # fmt: skip
     assert not (repo / ".github" / ".tmp").exists()  # the generated action is removed
 
@@ -207,7 +208,8 @@ def test_disabled_pulls_and_builds_nothing(
     assert echo.store.requests == []
     assert run.outputs == {
         "message-id": "", "delivered": "false", "report": "", "severity": "",
-        "run-url": "", "attempts": "0", "posted": "false",
+        "run-url": "", "attempts": "0", "posted": "false", "reason": "",
+        "history-artifact": "",
     }  # fmt: skip
 
 

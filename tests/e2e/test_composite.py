@@ -163,6 +163,19 @@ def test_a_forged_image_under_the_tag_never_runs_when_a_digest_is_committed(
     assert echo.sends == ["msg_1"]
 
 
+def test_a_release_whose_image_is_missing_is_a_warning(
+    published: Published, tmp_path: Path
+) -> None:
+    """A missing branch image is expected (a notice); a release's own image is not (a warning)."""
+    action = runner_checkout(tmp_path, "v1")
+    (action / "image-ref.txt").write_text(f"ghcr.io/{REPOSITORY}@sha256:{'c' * 64}\n")
+    resolved = resolve(
+        action, tmp_path / "ws", repository=REPOSITORY, ref="v1", image=published.mirror
+    )
+    assert resolved.code == 0 and resolved.image == "Dockerfile"
+    assert resolved.first_line.startswith("::warning title=Echo Notify image::"), resolved.log
+
+
 def test_a_missing_tag_builds_instead_with_a_notice(published: Published, tmp_path: Path) -> None:
     resolved = resolve(
         runner_checkout(tmp_path, "v9"), tmp_path / "ws",
