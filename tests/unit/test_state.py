@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from echo_notify.state import Snapshot, Streak, advance, ended, quiet, settle
+from echo_notify.state import WINDOW, Snapshot, Streak, advance, carried, ended, quiet, settle
 
 T = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
 OK = Snapshot(
@@ -108,3 +108,30 @@ def test_an_older_snapshot_without_the_new_fields_is_read() -> None:
     data = json.loads(OK.to_json())
     del data["announced"], data["owed"], data["streak"]["cancelled"]
     assert Snapshot.parse(json.dumps(data).encode(), "sync") == OK
+
+
+def test_the_window_reads_back_capped_and_an_old_snapshot_is_a_window_of_one() -> None:
+    assert OK.runs == (OK.point,)  # no window: this run alone
+    point = replace(OK.point, figures={"verification": 91.5})
+    data = json.loads(replace(OK, window=(point,) * 60).to_json())
+    read = Snapshot.parse(json.dumps(data).encode(), "sync")
+    assert read.window == (point,) * WINDOW == carried(read, point)
+
+
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        ({"time": "x"}, "the window is not a list"),
+        (["x"], "a window entry is not an object"),
+        ([{"time": "2026-01-15T08:00:00", "severity": "ok"}], "a time without a zone"),
+        (
+            [{"time": "2026-01-15T08:00:00Z", "severity": "ok", "figures": {"v": "1"}}],
+            "a figure that is not a number",
+        ),
+    ],
+)
+def test_a_bad_window_is_refused(window: object, message: str) -> None:
+    data = json.loads(OK.to_json())
+    data["window"] = window
+    with pytest.raises(ValueError, match=message):
+        Snapshot.parse(json.dumps(data).encode(), "sync")
