@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from . import trend
 from .errors import NoMetrics
 from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
 from .state import Level, Point, Snapshot, Streak, advance, carried, ended
@@ -109,6 +110,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         "severity": severity,
         "errors": metrics.errors,
         "error_count": metrics.error_count,
+        **trend.variables(metrics.report, window, ctx.timezone),
         **own,
     }
     return Model(

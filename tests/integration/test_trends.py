@@ -8,8 +8,11 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests.fake_github import Artifact, zipped
-from tests.pipeline import NEW_YORK, Pipeline, sync
+from tests.helpers import EXAMPLES, GOLDEN
+from tests.pipeline import NEW_YORK, Pipeline, Step, sync
 
 
 def kept(pipeline: Pipeline) -> dict[str, Any]:
@@ -70,3 +73,60 @@ def test_each_leg_keeps_its_own_window(pipeline: Pipeline) -> None:
         "echo-notify-sync-sync-smb": [90.0] * 3,
         "echo-notify-sync-sync-midsize": [60.0] * 3,
     }
+
+
+# -- in the channel ---------------------------------------------------------------------------
+
+DAY = [95, 94, 93, None, 88, 84, 79, 86, 92, 93]  # None: the file had no verification figures
+
+
+def a_day(pipeline: Pipeline, **inputs: str) -> list[Step]:
+    steps = []
+    for hour, verified in enumerate(DAY, start=8):
+        metrics = sync(verified if verified is not None else 0)
+        if verified is None:
+            metrics["verification_results"] = {}
+        steps.append(pipeline.run(metrics, hour, **inputs))
+    return steps
+
+
+def golden(name: str, actual: str, request: pytest.FixtureRequest) -> None:
+    path = GOLDEN / name
+    if request.config.getoption("--update-golden"):
+        path.write_text(actual)
+    assert actual == path.read_text()
+
+
+def test_the_first_run_has_no_sparkline(pipeline: Pipeline) -> None:
+    step = pipeline.run(sync(92), 8)
+    assert "📈 Verification" not in step.content and "had problems" not in step.content
+
+
+def test_a_day_of_syncs_has_a_sparkline_and_a_day_line(
+    pipeline: Pipeline, request: pytest.FixtureRequest
+) -> None:
+    steps = a_day(pipeline)
+    second = steps[1].content.splitlines()
+    assert "📈 Verification, last 2 runs: ▅▄ 94.0%" in second, second
+    last = steps[-1].content
+    assert "📈 Verification, last 10 runs: ██▇·▅▃▁▄▇▇ 93.0%" in last.splitlines(), last
+    assert "4 of the last 10 syncs had problems (longest: 4 h)" in last.splitlines()
+    golden("trend-sync.slack.txt", last, request)
+
+
+def test_drains_and_polls_show_their_own_key_figure(
+    pipeline: Pipeline, request: pytest.FixtureRequest
+) -> None:
+    drain = json.loads((EXAMPLES / "drain.json").read_text())
+    poll = json.loads((EXAMPLES / "poll.json").read_text())
+    for hour, (rate, invalid) in enumerate([(97.6, 8), (91.0, 20), (99.0, None), (97.0, 30)], 8):
+        drain["deletion_results"] = {"success_rate_percentage": rate}
+        drained = pipeline.run(drain, hour, report="drain")
+        poll["status_breakdown"] = {**poll["status_breakdown"], "invalid": invalid}
+        polled = pipeline.run(poll, hour, again=True, report="poll", format="markdown")
+    assert "📈 Deletion success, last 4 runs: ▆▂▇▆ 97.0%" in drained.content.splitlines()
+    assert "1 of the last 4 drains had problems (longest: 1 h)" in drained.content.splitlines()
+    assert "📈 Invalid share, last 4 runs:" in polled.content
+    assert "2 of the last 4 verification polls had problems" in polled.content
+    golden("trend-drain.slack.txt", drained.content, request)
+    golden("trend-poll.markdown.txt", polled.content, request)
