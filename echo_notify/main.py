@@ -43,6 +43,8 @@ class Result:
     notes: list[str] = field(default_factory=list)  # warnings the summary repeats
     quiet: Quiet = ""  # why `notify-on` kept this run from the channel
     history_artifact: str = ""  # the snapshot left for the composite to upload, by its name
+    # The report's values the job summary shows above and below it (alert, gauges, chart).
+    insight: dict[str, Any] = field(default_factory=dict)
 
     def outputs(self) -> dict[str, str]:
         return {
@@ -290,6 +292,7 @@ def publish(
     """Render the message (and its Markdown for the summary), print it, deliver it; a broken
     custom template is returned to raise once the run is done (the built-in report went out)."""
     result.severity = model.severity
+    result.insight = {name: model.variables.get(name) for name in INSIGHT}
     user = None if alert_for else config.template  # a custom template gets real reports only
     try:
         title, content = message(config, model, result, user)
@@ -306,6 +309,25 @@ def publish(
     else:
         deliver(config, runner, echo, (title, content), result, alert_for=alert_for)
     return broken
+
+
+# What the job summary takes from the report's variables (the no-metrics alert has a few).
+INSIGHT = (
+    "report",
+    "severity",
+    "job_status",
+    "levels",
+    "gauges",
+    "data",
+    "age_hours",
+    "error_count",
+    "over_capacity",
+    "handover",
+    "reason",
+    "file",
+    "window",
+    "trend",
+)
 
 
 def message(
@@ -374,6 +396,7 @@ def finish(
         "recipients": config.recipients if config else (),
         "notify_on": config.notify_on if config else "always",
         "limit": WHOLE,  # the whole explanation: only GitHub's 1 MiB limit applies
+        "insight": result.insight,
     }
 
     def outputs() -> None:

@@ -100,9 +100,10 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         time=metrics.timestamp, severity=severity, failed=failed, figures=figures, levels=levels
     )
     window = carried(ctx.previous, point)
+    since = _since(ctx, figures, streak, metrics.timestamp)
     variables = {
         **_common(metrics.timestamp, ctx),
-        **_since(ctx, figures, streak, metrics.timestamp),
+        **since,
         "report": metrics.report,
         "m": m,
         "data": data,
@@ -111,6 +112,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         "errors": metrics.errors,
         "error_count": metrics.error_count,
         **trend.variables(metrics.report, window, ctx.timezone),
+        "gauges": trend.gauges(levels, figures, since["change"], ctx.thresholds, HIGH_IS_BAD),
         **own,
     }
     return Model(

@@ -80,3 +80,36 @@ def variables(report: str, window: Sequence[Point], zone: tzinfo) -> dict[str, A
             "longest": round(max(spells)) if spells else None,
         },
     }
+
+
+# Each gauge's figure: capacity is judged on the utilization.
+GAUGE_FIGURES = {
+    "capacity": "utilization",
+    "verification": "verification",
+    "deletion": "deletion",
+    "invalid": "invalid",
+}
+
+
+def gauges(
+    levels: dict[str, Any],
+    figures: dict[str, Any],
+    change: dict[str, Any],
+    limits: dict[str, tuple[float, float]],
+    high_is_bad: frozenset[str],
+) -> list[dict[str, Any]]:
+    """The report's gauges for the job summary's table: `gauge`, `value`, `level`, `change`
+    since the previous run, the `warning` and `critical` limits used and `high_is_bad`."""
+    return [
+        {
+            "gauge": gauge,
+            "value": figures.get(figure),
+            "level": levels.get(gauge),
+            "change": change.get(figure),
+            "warning": limits[gauge][0],
+            "critical": limits[gauge][1],
+            "high_is_bad": gauge in high_is_bad,
+        }
+        for gauge, figure in GAUGE_FIGURES.items()
+        if gauge in levels and gauge in limits
+    ]

@@ -130,3 +130,36 @@ def test_drains_and_polls_show_their_own_key_figure(
     assert "2 of the last 4 verification polls had problems" in polled.content
     golden("trend-drain.slack.txt", drained.content, request)
     golden("trend-poll.markdown.txt", polled.content, request)
+
+
+# -- in the job summary -----------------------------------------------------------------------
+
+
+def test_the_summary_leads_with_an_alert_block_by_severity(pipeline: Pipeline) -> None:
+    ok = pipeline.run(sync(95), 8)
+    warning = pipeline.run(sync(88), 9)
+    critical = pipeline.run(sync(79, 23000), 10, **{"job-status": "failure"})
+    assert "[!" not in ok.summary
+    assert warning.summary.startswith("> [!WARNING]  \n"), warning.summary
+    assert "> - Verification success 88.0% is below 90.0% (warning)" in warning.summary
+    assert critical.summary.startswith("> [!CAUTION]  \n"), critical.summary
+    for reason in (
+        "> - The job failed",
+        "> - Verification success 79.0% is below 80.0% (critical)",
+        "> - Capacity 95.8% is at or above 90.0% (critical)",
+    ):
+        assert reason in [line.rstrip() for line in critical.summary.splitlines()], reason
+    assert critical.summary.index("[!CAUTION]") < critical.summary.index("Cold Email Sync")
+
+
+def test_the_summary_has_a_table_of_the_gauges_and_a_chart_of_the_window(
+    pipeline: Pipeline, request: pytest.FixtureRequest
+) -> None:
+    steps = a_day(pipeline, thresholds="verification: 85/75")
+    summary = steps[-1].summary
+    assert "| Verification success | 93.0% | ✅ ok | ▲ 1.0 pts | below 85.0% / below 75.0% |" in (
+        summary.replace("  \n", "\n").splitlines()
+    ), summary
+    assert "```mermaid" in summary and "xychart-beta" in summary
+    golden("trend-sync.summary.md", summary, request)
+    assert "```mermaid" not in pipeline.run(sync(92), 8, again=True, **{"history-key": "x"}).summary
