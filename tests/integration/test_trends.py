@@ -5,13 +5,16 @@ kept per report and leg, and an old snapshot without one reads as a window of on
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests.fake_github import Artifact, zipped
-from tests.helpers import EXAMPLES, GOLDEN
+from tests.helpers import EXAMPLES, GOLDEN, ROOT
 from tests.pipeline import NEW_YORK, Pipeline, Step, sync
 
 
@@ -163,3 +166,60 @@ def test_the_summary_has_a_table_of_the_gauges_and_a_chart_of_the_window(
     assert "```mermaid" in summary and "xychart-beta" in summary
     golden("trend-sync.summary.md", summary, request)
     assert "```mermaid" not in pipeline.run(sync(92), 8, again=True, **{"history-key": "x"}).summary
+
+
+def test_the_no_metrics_alert_says_why_in_the_summary(pipeline: Pipeline) -> None:
+    pipeline.run(sync(92), 8, report="sync")
+    step = pipeline.run(None, 9, report="sync", **{"job-status": "failure"})
+    lines = [line.rstrip() for line in step.summary.splitlines()]
+    assert lines[:4] == [
+        "> [!CAUTION]",
+        "> **Critical**: this run needs attention now.",
+        "> - The job failed",
+        "> - No metrics to report: the file m.json was not written",
+    ], lines
+    assert "| Gauge |" not in step.summary and "mermaid" not in step.summary
+    assert len(kept(pipeline)["window"]) == 2  # the crash counts in the window
+
+
+MERMAID = ROOT / "build" / "mermaid"
+
+
+@pytest.mark.skipif(
+    not (MERMAID / "node_modules" / "mermaid").is_dir() or not shutil.which("node"),
+    reason="scripts/test installs mermaid.js in build/mermaid",
+)
+def test_the_summary_chart_parses_with_mermaid(pipeline: Pipeline) -> None:
+    charts = [
+        block.removeprefix("mermaid").strip("\n")
+        for step in a_day(pipeline)[1:]
+        for block in step.summary.split("```")[1::2]
+    ]
+    assert len(charts) == len(DAY) - 1
+    broken = 'xychart-beta\n  x-axis ["08:00" "09:00"]\n  line [1.0, 2.0]'  # no comma
+    parse = ["node", "--input-type=module"]
+    script = (ROOT / "scripts" / "mermaid-parse.mjs").read_text()
+    env = {**os.environ, "MERMAID_DIAGRAMS": json.dumps(charts)}
+    done = subprocess.run(
+        parse,
+        check=False,
+        input=script,
+        cwd=MERMAID,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.split() == ["xychart"] * len(charts), done.stderr
+    env["MERMAID_DIAGRAMS"] = json.dumps([broken])
+    refused = subprocess.run(
+        parse,
+        check=False,
+        input=script,
+        cwd=MERMAID,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode != 0 and "Parse error" in refused.stderr
