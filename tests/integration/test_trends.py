@@ -138,7 +138,9 @@ def test_drains_and_polls_show_their_own_key_figure(
 # -- in the job summary -----------------------------------------------------------------------
 
 
-def test_the_summary_leads_with_an_alert_block_by_severity(pipeline: Pipeline) -> None:
+def test_the_summary_leads_with_an_alert_block_by_severity(
+    pipeline: Pipeline, request: pytest.FixtureRequest
+) -> None:
     ok = pipeline.run(sync(95), 8)
     warning = pipeline.run(sync(88), 9)
     critical = pipeline.run(sync(79, 23000), 10, **{"job-status": "failure"})
@@ -153,6 +155,7 @@ def test_the_summary_leads_with_an_alert_block_by_severity(pipeline: Pipeline) -
     ):
         assert reason in [line.rstrip() for line in critical.summary.splitlines()], reason
     assert critical.summary.index("[!CAUTION]") < critical.summary.index("Cold Email Sync")
+    golden("trend-sync-critical.summary.md", critical.summary, request)
 
 
 def test_the_summary_has_a_table_of_the_gauges_and_a_chart_of_the_window(
