@@ -45,6 +45,8 @@ class Result:
     history_artifact: str = ""  # the snapshot left for the composite to upload, by its name
     shared_history: bool = False  # another step of this run keeps a snapshot of this name
     alerting: dict[str, Any] = field(default_factory=dict)  # the decision, for the summary
+    # The report's values the job summary shows above and below it (alert, gauges, chart).
+    insight: dict[str, Any] = field(default_factory=dict)
 
     def outputs(self) -> dict[str, str]:
         return {
@@ -277,9 +279,7 @@ def keep(
         )
 
 
-def previous_snapshot(
-    config: Config, runner: Runner, result: Result, kind: str
-) -> Snapshot | None:
+def previous_snapshot(config: Config, runner: Runner, result: Result, kind: str) -> Snapshot | None:
     """The previous run's snapshot for trends, or None (one notice when the look-up failed;
     a name another step of this run already keeps is left to it: this step keeps none)."""
     ctx = config.github
@@ -335,6 +335,7 @@ def publish(
     """Render the message (and its Markdown for the summary), print it, deliver it; a broken
     custom template is returned to raise once the run is done (the built-in report went out)."""
     result.severity = model.severity
+    result.insight = {name: model.variables.get(name) for name in INSIGHT}
     user = None if alert_for else config.template  # a custom template gets real reports only
     try:
         title, content = message(config, model, result, user)
@@ -351,6 +352,25 @@ def publish(
     else:
         deliver(config, runner, echo, (title, content), result, alert_for=alert_for)
     return broken
+
+
+# What the job summary takes from the report's variables (the no-metrics alert has a few).
+INSIGHT = (
+    "report",
+    "severity",
+    "job_status",
+    "levels",
+    "gauges",
+    "data",
+    "age_hours",
+    "error_count",
+    "over_capacity",
+    "handover",
+    "reason",
+    "file",
+    "window",
+    "trend",
+)
 
 
 def message(
@@ -420,6 +440,7 @@ def finish(
         "notify_on": config.notify_on if config else "always",
         "alerting": result.alerting,
         "limit": WHOLE,  # the whole explanation: only GitHub's 1 MiB limit applies
+        "insight": result.insight,
     }
 
     def outputs() -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from . import trend
 from .errors import NoMetrics
 from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
-from .state import Decision, Level, Snapshot, Streak, advance, ended
+from .state import Decision, Level, Point, Snapshot, Streak, advance, carried, ended
 from .text import tenths
 
 JobStatus = Literal["success", "failure", "cancelled"]
@@ -44,6 +45,7 @@ class Model:
     detail: dict[str, str] = field(default_factory=dict)  # the watchdog's problem per workflow
     current: bool = True  # real, current data (not none, only bad, or stale): heartbeat-worthy
     variables: dict[str, Any] = field(default_factory=dict)
+    window: tuple[Point, ...] = ()  # the last runs, this one last (state.carried)
 
     def snapshot(self, run_id: str, attempt: int) -> Snapshot:
         """What the next run compares with: no error texts, no secrets."""
@@ -58,6 +60,7 @@ class Model:
             figures=dict(self.figures),
             streak=self.streak,
             detail=dict(self.detail),
+            window=self.window,
         )
 
 
@@ -92,9 +95,15 @@ def build(metrics: Metrics, ctx: Context) -> Model:
     else:
         severity = "ok"
     streak = advance(ctx.previous, severity, ctx.job_status, metrics.timestamp)
+    failed = ctx.job_status != "success"
+    point = Point(
+        time=metrics.timestamp, severity=severity, failed=failed, figures=figures, levels=levels
+    )
+    window = carried(ctx.previous, point)
+    since = _since(ctx, figures, streak, metrics.timestamp)
     variables = {
         **_common(metrics.timestamp, ctx),
-        **_since(ctx, figures, streak, metrics.timestamp),
+        **since,
         "report": metrics.report,
         "m": m,
         "data": data,
@@ -102,6 +111,8 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         "severity": severity,
         "errors": metrics.errors,
         "error_count": metrics.error_count,
+        **trend.variables(metrics.report, window, ctx.timezone),
+        "gauges": trend.gauges(levels, figures, since["change"], ctx.thresholds, HIGH_IS_BAD),
         **own,
     }
     return Model(
@@ -116,6 +127,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         recovered=ended(ctx.previous, streak),
         current=data == "some" and not stale,
         variables=variables,
+        window=window,
     )
 
 
@@ -123,6 +135,8 @@ def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMet
     """The short alert sent when there is no report to render (reports.md)."""
     severity: Level = "warning" if ctx.job_status == "success" else "critical"
     streak = advance(ctx.previous, severity, ctx.job_status, ctx.now)
+    failed = ctx.job_status != "success"
+    point = Point(time=ctx.now, severity=severity, failed=failed, figures={}, levels={})
     variables = {
         **_common(ctx.now, ctx),
         **_since(ctx, {}, streak, ctx.now),
@@ -144,6 +158,7 @@ def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMet
         recovered=ended(ctx.previous, streak),
         current=False,
         variables=variables,
+        window=carried(ctx.previous, point),
     )
 
 

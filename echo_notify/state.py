@@ -35,6 +35,7 @@ NotifyOn = Literal["always", "problems", "changes"]
 # Whether a run's message reached the channel: `maybe` when the send's outcome is unknown.
 Announced = Literal["yes", "maybe", "no"]
 ANNOUNCED = ("yes", "maybe", "no")
+WINDOW = 48  # runs the rolling window keeps (about a day of half-hourly runs)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,38 @@ def signature(
 
 
 @dataclass(frozen=True, kw_only=True)
+class Point:
+    """One run in the rolling window: its key figures and levels, nothing else (no texts)."""
+
+    time: datetime
+    severity: Level
+    failed: bool
+    figures: dict[str, float | None]
+    levels: dict[str, Level | None]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "time": self.time.isoformat(),
+            "severity": self.severity,
+            "failed": self.failed,
+            "figures": self.figures,
+            "levels": self.levels,
+        }
+
+    @classmethod
+    def parse(cls, data: Any) -> Point:
+        if not isinstance(data, dict):
+            raise ValueError("a window entry is not an object")
+        return cls(
+            time=_time(data.get("time")),
+            severity=_level(data.get("severity"), required=True),  # type: ignore[arg-type]
+            failed=data.get("failed") is True,
+            figures={str(k)[:40]: _figure(v) for k, v in _object(data, "figures").items()},
+            levels={str(k)[:40]: _level(v) for k, v in _object(data, "levels").items()},
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Snapshot:
     """What one run showed: no error texts, no secrets."""
 
@@ -116,6 +149,25 @@ class Snapshot:
     owed: Streak | None = None  # a streak whose end this run had to announce and could not
     told: Told | None = None  # the last message about the problem standing at this run
     muted: datetime | None = None  # muted since (`mute-until`), until a message said so
+    # The last runs, oldest first, this one last (at most WINDOW); empty: this run alone.
+    window: tuple[Point, ...] = ()
+
+    @property
+    def point(self) -> Point:
+        """This run as a point of the window."""
+        return Point(
+            time=self.time,
+            severity=self.severity,
+            failed=self.failed,
+            figures=dict(self.figures),
+            levels=dict(self.levels),
+        )
+
+    @property
+    def runs(self) -> tuple[Point, ...]:
+        """The window as carried: a snapshot without one (every release before it) is a
+        window of one, its own run."""
+        return self.window or (self.point,)
 
     @property
     def problems(self) -> dict[str, str]:
@@ -139,6 +191,7 @@ class Snapshot:
                 "owed": self.owed.to_json() if self.owed else None,
                 "told": self.told.to_json() if self.told else None,
                 "muted": self.muted.isoformat() if self.muted else None,
+                "window": [point.to_json() for point in self.window],
             },
             indent=1,
         )
@@ -172,6 +225,7 @@ class Snapshot:
             else {},
             told=Told.parse(_object(data, "told")) if told is not None else None,
             muted=_time(muted) if muted is not None else None,
+            window=_window(data.get("window", [])),
         )
         if "told" not in data and snapshot.streak.count and announced != "no":
             # Written before reminders (every problem run was posted): told at that run.
@@ -179,6 +233,18 @@ class Snapshot:
                 snapshot, told=Told(snapshot.time, snapshot.severity, snapshot.problems)
             )
         return snapshot
+
+
+def _window(data: Any) -> tuple[Point, ...]:
+    if not isinstance(data, list):
+        raise ValueError("the window is not a list")
+    return tuple(Point.parse(item) for item in data[-WINDOW:])
+
+
+def carried(previous: Snapshot | None, point: Point) -> tuple[Point, ...]:
+    """This run's window: the previous run's, then this run, the oldest dropped past WINDOW."""
+    earlier = previous.runs if previous else ()
+    return (*earlier, point)[-WINDOW:]
 
 
 def _object(data: dict[str, Any], name: str) -> dict[str, Any]:

@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from echo_notify.state import Snapshot, Streak, Told, advance, ended, quiet, settle
+from echo_notify.state import (
+    WINDOW,
+    Snapshot,
+    Streak,
+    Told,
+    advance,
+    carried,
+    ended,
+    quiet,
+    settle,
+)
 
 T = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
 OK = Snapshot(
@@ -150,3 +160,30 @@ def test_the_snapshot_keeps_the_field_names_it_had() -> None:
         "severity": "critical",
         "problems": {"verification": "critical"},
     }
+
+
+def test_the_window_reads_back_capped_and_an_old_snapshot_is_a_window_of_one() -> None:
+    assert OK.runs == (OK.point,)  # no window: this run alone
+    point = replace(OK.point, figures={"verification": 91.5})
+    data = json.loads(replace(OK, window=(point,) * 60).to_json())
+    read = Snapshot.parse(json.dumps(data).encode(), "sync")
+    assert read.window == (point,) * WINDOW == carried(read, point)
+
+
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        ({"time": "x"}, "the window is not a list"),
+        (["x"], "a window entry is not an object"),
+        ([{"time": "2026-01-15T08:00:00", "severity": "ok"}], "a time without a zone"),
+        (
+            [{"time": "2026-01-15T08:00:00Z", "severity": "ok", "figures": {"v": "1"}}],
+            "a figure that is not a number",
+        ),
+    ],
+)
+def test_a_bad_window_is_refused(window: object, message: str) -> None:
+    data = json.loads(OK.to_json())
+    data["window"] = window
+    with pytest.raises(ValueError, match=message):
+        Snapshot.parse(json.dumps(data).encode(), "sync")

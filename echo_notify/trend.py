@@ -1,0 +1,115 @@
+"""The rolling window as the reports show it (issue 18): the key figure's sparkline over the
+last runs, and how many of them had problems. Values only: the wording is the templates'."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+from typing import Any
+
+from .state import Point
+from .text import tenths
+
+# The figure that matters most in each report (reports.md).
+KEY = {"sync": "verification", "drain": "deletion", "poll": "invalid"}
+BLOCKS = "▁▂▃▄▅▆▇█"
+GAP = "·"  # a run without the figure: a gap, never a zero
+SPAN = 10.0  # the least range a sparkline spans, in points: 92.0 vs 92.1 is not a cliff
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """One block per value, scaled between the lowest and highest known ones (at least SPAN
+    apart, centred), a gap for each unknown one."""
+    known = [tenths(v) for v in values if v is not None]
+    if not known:
+        return GAP * len(values)
+    low, high = min(known), max(known)
+    if high - low < SPAN:
+        middle = (high + low) / 2
+        low, high = middle - SPAN / 2, middle + SPAN / 2
+    top = len(BLOCKS) - 1
+    return "".join(
+        GAP if v is None else BLOCKS[round((tenths(v) - low) / (high - low) * top)] for v in values
+    )
+
+
+def problem_spells(window: Sequence[Point]) -> list[float]:
+    """Each run of problem runs in a row, in minutes: from the first of them to the first good
+    run after (or to the latest run, while it lasts)."""
+    spells: list[float] = []
+    start = None
+    for point in window:
+        if point.severity != "ok" and start is None:
+            start = point.time
+        elif point.severity == "ok" and start is not None:
+            spells.append((point.time - start).total_seconds() / 60)
+            start = None
+    if start is not None:
+        spells.append((window[-1].time - start).total_seconds() / 60)
+    return spells
+
+
+def variables(report: str, window: Sequence[Point], zone: tzinfo) -> dict[str, Any]:
+    """`window` (every run in it, oldest first, this one last) and `trend` (None before the
+    second run): the key figure, its sparkline and latest value, the runs with problems and
+    the longest spell of them in minutes."""
+    runs = [
+        {
+            "time": point.time.astimezone(zone),
+            "severity": point.severity,
+            "failed": point.failed,
+            "figures": point.figures,
+            "levels": point.levels,
+        }
+        for point in window
+    ]
+    key = KEY.get(report)
+    if key is None or len(window) < 2:
+        return {"window": runs, "trend": None}
+    values = [point.figures.get(key) for point in window]
+    spells = problem_spells(window)
+    return {
+        "window": runs,
+        "trend": {
+            "figure": key,
+            "runs": len(window),
+            "known": any(v is not None for v in values),
+            "spark": sparkline(values),
+            "value": values[-1],
+            "problems": sum(point.severity != "ok" for point in window),
+            "longest": round(max(spells)) if spells else None,
+        },
+    }
+
+
+# Each gauge's figure: capacity is judged on the utilization.
+GAUGE_FIGURES = {
+    "capacity": "utilization",
+    "verification": "verification",
+    "deletion": "deletion",
+    "invalid": "invalid",
+}
+
+
+def gauges(
+    levels: dict[str, Any],
+    figures: dict[str, Any],
+    change: dict[str, Any],
+    limits: dict[str, tuple[float, float]],
+    high_is_bad: frozenset[str],
+) -> list[dict[str, Any]]:
+    """The report's gauges for the job summary's table: `gauge`, `value`, `level`, `change`
+    since the previous run, the `warning` and `critical` limits used and `high_is_bad`."""
+    return [
+        {
+            "gauge": gauge,
+            "value": figures.get(figure),
+            "level": levels.get(gauge),
+            "change": change.get(figure),
+            "warning": limits[gauge][0],
+            "critical": limits[gauge][1],
+            "high_is_bad": gauge in high_is_bad,
+        }
+        for gauge, figure in GAUGE_FIGURES.items()
+        if gauge in levels and gauge in limits
+    ]
