@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.helpers import running, send_json
+from tests.helpers import drip, dripping_head, running, send_json
 
 REPO = "/api/v3/repos/acme/cold-email"
 
@@ -160,17 +160,8 @@ class ApiHandler(BaseHTTPRequestHandler):
             send_json(self, status, body)
             return
         data = json.dumps(body).encode()
-        head = f"HTTP/1.1 {status} Dripping\r\nContent-Type: application/json\r\n"
-        head += f"Content-Length: {len(data)}\r\n\r\n"
         self.close_connection = True
-        for byte in head.encode() + data:
-            if state.closing.wait(state.drip):
-                return
-            try:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-            except OSError:
-                return  # the client gave up
+        drip(self.wfile, dripping_head(status, len(data)) + data, state.drip, state.closing)
 
 
 def run_json(state: Actions, workflow: Workflow, run_id: int) -> dict[str, Any]:

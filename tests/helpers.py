@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from socketserver import BaseServer
-from typing import Any, ClassVar, TypeVar
+from typing import Any, BinaryIO, ClassVar, TypeVar
 
 import yaml
 
@@ -128,23 +128,17 @@ class ScriptedHandler(Handler):
 
     def drip(self, fault: Fault) -> None:
         body = json.dumps(fault.body or {"id": "msg_1"}).encode()
-        head = (
-            f"HTTP/1.1 {fault.status} Dripping\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        ).encode()
+        head = dripping_head(fault.status, len(body))
         if fault.kind == "drip-body":
             self.wfile.write(head)
             head = b""
         self.close_connection = True
-        for byte in head + body:
-            if self.server.closing.wait(fault.delay):
-                return
-            try:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-            except OSError:
-                return  # the client gave up
-            self.server.dripped += 1
+        server = self.server
+
+        def count() -> None:
+            server.dripped += 1
+
+        drip(self.wfile, head + body, fault.delay, server.closing, count)
 
     def huge(self, fault: Fault) -> None:
         prefix, suffix = b'{"id": "msg_1", "pad": "', b'"}'
@@ -234,6 +228,33 @@ class ScriptedEcho(EchoServer):
     @property
     def send_requests(self) -> int:
         return len([r for r in self.store.requests if r["path"].endswith("/send")])
+
+
+def dripping_head(status: int, length: int) -> bytes:
+    return (
+        f"HTTP/1.1 {status} Dripping\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    ).encode()
+
+
+def drip(
+    out: BinaryIO,
+    data: bytes,
+    delay: float,
+    closing: threading.Event,
+    each: Callable[[], None] = lambda: None,
+) -> None:
+    """An answer a byte at a time, ``delay`` s apart (a read timeout restarts with each byte),
+    until sent, the server closes, or the client gives up; ``each`` counts a byte sent."""
+    for byte in data:
+        if closing.wait(delay):
+            return
+        try:
+            out.write(bytes([byte]))
+            out.flush()
+        except OSError:
+            return  # the client gave up
+        each()
 
 
 @contextmanager

@@ -200,29 +200,22 @@ def test_the_summary_chart_parses_with_mermaid(pipeline: Pipeline) -> None:
     ]
     assert len(charts) == len(DAY) - 1
     broken = 'xychart-beta\n  x-axis ["08:00" "09:00"]\n  line [1.0, 2.0]'  # no comma
-    parse = ["node", "--input-type=module"]
     script = (ROOT / "scripts" / "mermaid-parse.mjs").read_text()
-    env = {**os.environ, "MERMAID_DIAGRAMS": json.dumps(charts)}
-    done = subprocess.run(
-        parse,
-        check=False,
-        input=script,
-        cwd=MERMAID,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def parse(diagrams: list[str]) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "MERMAID_DIAGRAMS": json.dumps(diagrams)}
+        return subprocess.run(
+            ["node", "--input-type=module"],
+            check=False,
+            input=script,
+            cwd=MERMAID,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    done = parse(charts)
     assert done.returncode == 0 and done.stdout.split() == ["xychart"] * len(charts), done.stderr
-    env["MERMAID_DIAGRAMS"] = json.dumps([broken])
-    refused = subprocess.run(
-        parse,
-        check=False,
-        input=script,
-        cwd=MERMAID,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    refused = parse([broken])
     assert refused.returncode != 0 and "Parse error" in refused.stderr
