@@ -17,6 +17,7 @@ import ast
 import contextlib
 import json
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.composite import checkout
+from tests.helpers import ROOT
 
 PACKAGE = "echo_notify"
 MUTMUT = Path(sys.executable).with_name("mutmut")
@@ -43,8 +45,15 @@ KILLED = {1: "killed", 3: "killed", 36: "timeout", -24: "timeout", 24: "timeout"
 
 
 def copy_checkout(target: Path) -> None:
-    """Tracked and new files; mutmut then copies all of them beside the mutants (also_copy)."""
+    """Tracked and new files; mutmut then copies all of them beside the mutants (also_copy).
+    The built tools the fast suite runs (GitHub's parser, mermaid), which git ignores, too."""
     checkout(target)
+    for tool in ("build/parse-actions/parse.cjs", "build/mermaid"):
+        if (ROOT / tool).is_file():
+            (target / tool).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / tool, target / tool)
+        elif (ROOT / tool).is_dir():
+            shutil.copytree(ROOT / tool, target / tool, symlinks=True)
     tops = sorted({p.name for p in target.iterdir()} - {PACKAGE, "tests"})
     config = target / "pyproject.toml"
     table = "\n[tool.mutmut]\n"

@@ -247,3 +247,12 @@ def test_where_artifacts_work_history_is_kept(
     pipeline.run(sync(92), 8, env=env, **{"job-status": "failure"})
     back = pipeline.run(sync(92), 9, env=env)
     assert "✅ Back to normal after 1 failed sync" in back.content
+
+
+def test_a_successful_step_without_a_file_is_a_warning_not_a_failure(pipeline: Pipeline) -> None:
+    """The no-metrics alert of a job that succeeded: ⚠️, never the 🚨 of a failed job."""
+    step = pipeline.run(None, 8, report="sync")
+    assert step.outputs["severity"] == "warning" and step.outputs["report"] == "unknown"
+    assert step.content.startswith("⚠️") and "🚨" not in step.content
+    again = pipeline.run(None, 9, report="sync")
+    assert "2nd sync with problems in a row" in again.content, again.content  # not "failed"

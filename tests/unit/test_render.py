@@ -8,6 +8,7 @@ import pytest
 
 from echo_notify.errors import TemplateError
 from echo_notify.render import (
+    TITLE_LIMIT,
     Format,
     Safe,
     clock,
@@ -23,7 +24,7 @@ from echo_notify.render import (
     percent,
     render,
 )
-from echo_notify.text import cut
+from echo_notify.text import cut, tenths
 
 NY = ZoneInfo("America/New_York")
 
@@ -247,3 +248,18 @@ def test_our_own_fragments_stay_markup(tmp_path: Path) -> None:
 def test_ordinal(n: int, shown: str) -> None:
     """Reminders print counts like these: never "12nd sync in a row"."""
     assert ordinal(n) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(0.04, 0.1), (0.0, 0.0), (99.96, 99.9), (100.0, 100.0), (0.05, 0.1), (50.04, 50.0)],
+)
+def test_a_percentage_is_never_rounded_onto_0_or_100(value: float, shown: float) -> None:
+    """0.04 % of leads failing is not "0.0 %", 99.96 % is not "100.0 %"; exact values stay."""
+    assert tenths(value) == shown
+
+
+def test_a_title_is_cut_below_slacks_limit(tmp_path: Path) -> None:
+    path = _user_template(tmp_path, '{% set title = "T" * 400 %}body')
+    title, _ = render("sync.j2", {}, "slack", path)
+    assert len(title) == TITLE_LIMIT and title.endswith("…")

@@ -187,3 +187,10 @@ def test_a_bad_window_is_refused(window: object, message: str) -> None:
     data["window"] = window
     with pytest.raises(ValueError, match=message):
         Snapshot.parse(json.dumps(data).encode(), "sync")
+
+
+def test_a_failed_point_reads_back_failed() -> None:
+    """A window point of a failed run stays failed (mutation sample seed 7: `failed` unread)."""
+    point = replace(OK.point, failed=True, severity="critical")
+    read = Snapshot.parse(replace(OK, window=(point, OK.point)).to_json().encode(), "sync")
+    assert [p.failed for p in read.window] == [True, False]
