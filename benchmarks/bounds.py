@@ -148,6 +148,16 @@ def memory(root: Path) -> None:
             f"  a {path.stat().st_size / MB:.0f} MB metrics file: {run.max_rss_mb:.0f} MB, "
             f"{run.seconds:.1f}s, exit {run.code}"
         )
+        # Just under the 8 MiB ceiling: the sample sync file plus millions of empty lists in an
+        # unknown key, with a token set (so the data is checked for it before each render).
+        sample = json.loads((EXAMPLES / "sync.json").read_text())
+        head = json.dumps(sample)[:-1] + ', "junk": [[]'
+        path.write_text(head + ", []" * ((int(7.9 * MB) - len(head)) // 4) + "]}")
+        run = run_step(root, {}, {"metrics-file": "big.json", "echo-token": "tok-123"}, path)
+        print(
+            f"  a {path.stat().st_size / MB:.1f} MB file of empty lists: "
+            f"{run.max_rss_mb:.0f} MB, {run.seconds:.1f}s, exit {run.code}"
+        )
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -51,8 +52,8 @@ def scrub(value: Any, secrets: Iterable[str]) -> Any:
     """A copy of data (dicts, lists, tuples as lists, strings) with every secret redacted, in
     values and keys; other values are kept. Iterative: JSON nests deeper than the stack."""
     secrets = tuple(s for s in secrets if s)
-    if not secrets:
-        return value
+    if not secrets or not _may_hold(value, secrets):
+        return value  # nothing to redact: no copy (a large file is rendered three times)
     root = [value]
     todo: list[tuple[Any, Any]] = [(root, 0)]
     while todo:
@@ -70,6 +71,19 @@ def scrub(value: Any, secrets: Iterable[str]) -> Any:
             parent[key] = items
             todo.extend((items, i) for i in range(len(items)))
     return root[0]
+
+
+def _may_hold(value: Any, secrets: tuple[str, ...]) -> bool:
+    """Whether a secret may be in the strings (values or keys) scrub would look at. Their JSON
+    text holds each of them verbatim unless JSON escapes a character of the secret; such a
+    secret, and data JSON cannot write (nested too deep), count as present."""
+    if any(c in '"\\' or ord(c) < 0x20 for secret in secrets for c in secret):
+        return True
+    try:  # what scrub leaves alone (numbers, other objects, other keys) is left out here too
+        text = json.dumps(value, ensure_ascii=False, skipkeys=True, default=lambda _: None)
+    except (ValueError, RecursionError):
+        return True
+    return any(secret in text for secret in secrets)
 
 
 def tenths(value: float) -> float:

@@ -24,7 +24,7 @@ from echo_notify.render import (
     percent,
     render,
 )
-from echo_notify.text import cut, tenths
+from echo_notify.text import cut, scrub, tenths
 
 NY = ZoneInfo("America/New_York")
 
@@ -263,3 +263,39 @@ def test_a_title_is_cut_below_slacks_limit(tmp_path: Path) -> None:
     path = _user_template(tmp_path, '{% set title = "T" * 400 %}body')
     title, _ = render("sync.j2", {}, "slack", path)
     assert len(title) == TITLE_LIMIT and title.endswith("…")
+
+
+DEEP: object = "x"
+for _ in range(5000):
+    DEEP = [DEEP]
+
+
+@pytest.mark.parametrize(
+    ("data", "secret"),
+    [
+        ({"a": [1, {"b": "say tok-123 twice tok-123"}]}, "tok-123"),
+        ({"tok-123": "a key"}, "tok-123"),
+        ({"a": ('he said "q\\"x', 2)}, 'q\\"x'),  # a secret JSON escapes: the full walk
+        ({"a": "line\ttab"}, "\ttab"),
+        ({"deep": [DEEP, "tok-123"]}, "tok-123"),  # deeper than JSON writes: the full walk
+    ],
+)
+def test_scrub_redacts_every_secret(data: object, secret: str) -> None:
+    strings, todo = [], [scrub(data, [secret])]
+    while todo:  # every string scrub looks at, however deep
+        item = todo.pop()
+        if isinstance(item, str):
+            strings.append(item)
+        elif isinstance(item, dict):
+            todo.extend([*item, *item.values()])
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+    assert not [text for text in strings if secret in text]
+    assert any("***" in text for text in strings)
+
+
+def test_scrub_copies_nothing_when_no_secret_is_there() -> None:
+    """A large file is rendered three times: data without a secret is not copied each time."""
+    data = {"junk": [[] for _ in range(1000)], "when": datetime(2026, 1, 15, tzinfo=UTC), 3: "x"}
+    assert scrub(data, ["tok-123"]) is data
+    assert scrub(data, []) is data
