@@ -39,6 +39,10 @@ class Case:
     vary: Callable[[Metrics, float | None], None]
     inputs: dict[str, str]
 
+    @property
+    def job(self) -> str:  # GITHUB_JOB: GitHub heads the job summary with it
+        return self.report
+
 
 def verification(data: Metrics, value: float | None) -> None:
     data["verification_results"] = (
@@ -83,12 +87,13 @@ def run(case: Case) -> Shown:
     ):
         assert isinstance(echo, ScriptedEcho)
         pipeline = Pipeline(Path(tmp), echo, actions)
+        job = {"GITHUB_JOB": case.job}
         first = LAST_HOUR - len(case.earlier)
         for hour, value in enumerate(case.earlier, start=first):
             data = json.loads(json.dumps(example))
             case.vary(data, value)
-            pipeline.run(data, hour, report=case.report)
-        step = pipeline.run(example, LAST_HOUR, report=case.report, **case.inputs)
+            pipeline.run(data, hour, env=job, report=case.report)
+        step = pipeline.run(example, LAST_HOUR, env=job, report=case.report, **case.inputs)
     if step.code != 0 or not step.content:
         sys.exit(f"gallery: the {case.name} run failed (exit {step.code}):\n{step.log}")
     return Shown(step.content, step.summary)
@@ -176,7 +181,7 @@ def main(argv: list[str]) -> int:
         source = json.dumps(shown.summary).replace("<", "\\u003c")  # no </script> in the data
         (out / f"{case.name}.summary.html").write_text(
             SUMMARY_PAGE.format(
-                title="sync summary",  # the job GitHub names the summary after (GITHUB_JOB)
+                title=f"{case.job} summary",
                 assets=assets.as_uri(),
                 lib=lib.resolve().as_uri(),
                 source=source,
