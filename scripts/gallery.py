@@ -110,10 +110,13 @@ EMPHASIS = [  # a marker opens after a non-word character and closes before one
 ]
 
 
+def unescape(text: str) -> str:
+    """Slack's three entities read back (and only those)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def plain(text: str) -> str:
-    """Slack's three entities read back, then escaped for HTML."""
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return html.escape(text, quote=False)
+    return html.escape(unescape(text), quote=False)
 
 
 def angle(inner: str) -> str:
@@ -121,7 +124,7 @@ def angle(inner: str) -> str:
         label = inner.split("|", 1)[-1] if "|" in inner else inner.lstrip("!@#")
         return f'<span class="mention">@{plain(label)}</span>'
     url, _, label = inner.partition("|")
-    return f'<a href="{html.escape(url)}">{plain(label or url)}</a>'
+    return f'<a href="{html.escape(unescape(url))}">{plain(label or url)}</a>'
 
 
 def mrkdwn(text: str) -> str:
