@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import yaml
+
 from echo_notify import github, history, main, watchdog
 from echo_notify.echo import Policy
 from tests.helpers import ROOT
@@ -25,3 +29,24 @@ def test_the_bound_on_the_whole_step_names_every_part() -> None:
     assert f"`timeout-seconds` + {exchange:g} s" in README
     total = 2 * exchange + github.JOB_LINK_LIMIT + history.LOOKUP_BUDGET + main.HEARTBEAT_LIMIT
     assert f"= {total:g} s" in README
+
+
+def test_the_example_pipelines_never_share_a_concurrency_group() -> None:
+    """GitHub keeps one pending run per group and cancels it for a newer one: a drain pending
+    behind a sync would be dropped without a report. Each workflow has its own group."""
+    groups = [
+        yaml.safe_load(path.read_text()).get("concurrency", {}).get("group")
+        for path in sorted((ROOT / "examples" / "workflows").glob("*.yml"))
+    ]
+    named = [group for group in groups if group]
+    assert named and all(group == "${{ github.workflow }}" for group in named), groups
+
+
+def test_the_metrics_file_is_named_one_way_everywhere() -> None:
+    """The scripts take `--metrics-out FILE`, the workflows pass it, the docs show it."""
+    migrating = (ROOT / "docs" / "migrating.md").read_text()
+    assert "METRICS_OUT" not in migrating and '"--metrics-out"' in migrating
+    for path in (ROOT / "examples" / "workflows").glob("*.yml"):
+        text = path.read_text()
+        for out in re.findall(r"--metrics-out (\S+)", text):
+            assert f"metrics-file: {out}" in text, path.name
