@@ -506,6 +506,17 @@ def _poll(data: dict[str, Any], problems: list[str]) -> None:
         )
     if over:
         data["verifications_checked"] = None
+    total = data["deletes_processed"]
+    campaigns = data.get("deletion_breakdown")
+    campaigns = campaigns.values() if isinstance(campaigns, dict) else ()
+    by_campaign = [e.get("count") for e in campaigns if isinstance(e, dict)]
+    known = [count for count in by_campaign if count is not None]
+    if None not in (total, *known) and known and sum(known) > total:  # campaigns ⊂ the total
+        problems.append(
+            f"deletion_breakdown: {_show(sum(known))} deletions by campaign is more than "
+            f"deletes_processed ({_show(total)})"
+        )
+        data["deletes_processed"] = None
 
 
 DERIVE = {"sync": _sync, "drain": _drain, "poll": _poll}

@@ -328,3 +328,16 @@ def test_failed_reasons_are_numbers_after_loading(tmp_path: Path) -> None:
     assert metrics.problems == [
         'verification_results.failed_reasons.unknown: expected a number, got "x"'
     ]
+
+
+def test_per_campaign_deletions_over_the_polls_total_are_named(tmp_path: Path) -> None:
+    data = json.loads((EXAMPLES / "poll.json").read_text())
+    data["deletes_processed"] = 5  # the breakdown says 7 + 3
+    path = tmp_path / "poll.json"
+    path.write_text(json.dumps(data))
+    metrics = load(path)
+    assert any(
+        "deletion_breakdown" in p and "more than deletes_processed (5)" in p
+        for p in metrics.problems
+    ), metrics.problems
+    assert metrics.data["deletes_processed"] is None  # unknown, never a wrong total
