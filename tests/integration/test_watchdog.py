@@ -242,3 +242,15 @@ def test_the_watchdog_takes_mute_until_and_mention(dog: Watchdog, actions: Actio
     after = dog.check(16, **mute)
     assert after.content.startswith("<!channel> 🚨 *Watchdog: 1 workflow needs attention*")
     assert "🔕 Muted since 2:00 PM: the mute is over, and this is still going on" in after.content
+
+
+def test_a_long_list_names_some_and_counts_the_rest(dog: Watchdog) -> None:
+    """22 watched workflow files that do not exist: the first ten named, then how many more;
+    the headline and the link stay."""
+    watched = "\n".join(f"nightly-{i:02}.yml: 1d" for i in range(22))
+    check = dog.check(10, workflows=watched)
+    assert check.content.startswith("🚨 *Watchdog: 22 workflows need attention*")
+    named = [line for line in check.content.splitlines() if line.startswith("• ❓")]
+    assert len(named) == 10 and "`nightly-09.yml`" in named[-1]
+    assert "• …and 12 more workflows" in check.content
+    assert "View Logs" in check.content.splitlines()[-1]
