@@ -110,7 +110,9 @@ def count(value: Any) -> Safe:
     n = _num(value)
     if n is None:
         return Safe(UNKNOWN)
-    return Safe(f"{n:,.0f}" if float(n).is_integer() else f"{n:,.1f}")
+    n = n + 0  # -0 (and -0.0) is 0: "-0 leads" reads like a loss
+    text = f"{n:,.0f}" if float(n).is_integer() else f"{n:,.1f}"
+    return Safe("0" if text in ("-0", "-0.0") else text)
 
 
 def decimal(value: Any) -> Safe:

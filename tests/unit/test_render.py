@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -7,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from echo_notify.errors import TemplateError
+from echo_notify.main import main
 from echo_notify.render import (
     TITLE_LIMIT,
     Format,
@@ -25,6 +28,7 @@ from echo_notify.render import (
     render,
 )
 from echo_notify.text import cut, scrub, tenths
+from tests.helpers import EXAMPLES, printed_message, runner_env
 
 NY = ZoneInfo("America/New_York")
 
@@ -299,3 +303,47 @@ def test_scrub_copies_nothing_when_no_secret_is_there() -> None:
     data = {"junk": [[] for _ in range(1000)], "when": datetime(2026, 1, 15, tzinfo=UTC), 3: "x"}
     assert scrub(data, ["tok-123"]) is data
     assert scrub(data, []) is data
+
+
+def drain_message(path: Path) -> str:
+    """The drain report as a dry run prints it (the real model and templates)."""
+    files = path.parent / "files"
+    (files / "home").mkdir(parents=True)
+    env = runner_env(path.parent, files, {"metrics-file": path.name, "dry-run": "true"})
+    out = io.StringIO()
+    assert main(env, out) == 0, out.getvalue()
+    return printed_message(out.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("metrics", "shown", "never"),
+    [
+        (  # a breaker that stopped before the first deletion
+            {"deletion_results": {"attempted_deletions": 0, "successful_deletions": 0},
+             "circuit_breaker": {"activated": True, "leads_not_processed": 48}},
+            "• Nothing was deleted: it stopped before the first deletion (48 not attempted)",
+            "0/0",
+        ),
+        (  # a breaker with no deletion counts
+            {"deletion_results": {"success_rate_percentage": 40.0},
+             "circuit_breaker": {"activated": True, "leads_not_processed": 48}},
+            "• Failed: not reported (48 not attempted)",
+            "? of ?",
+        ),
+    ],
+)  # fmt: skip
+def test_unknown_deletions_never_run_into_numbers(
+    tmp_path: Path, metrics: dict[str, object], shown: str, never: str
+) -> None:
+    data = json.loads((EXAMPLES / "drain.json").read_text())
+    for key, value in metrics.items():
+        data[key] = value
+    path = tmp_path / "drain.json"
+    path.write_text(json.dumps(data))
+    text = drain_message(path)
+    assert shown in text and never not in text and "n/a (" not in text, text
+
+
+@pytest.mark.parametrize(("value", "shown"), [(-0.0, "0"), (0, "0"), (-0, "0"), (12.0, "12")])
+def test_minus_zero_is_zero(value: float, shown: str) -> None:
+    assert count(value) == shown
