@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from echo_notify.main import main
-from tests.helpers import ScriptedEcho, example_day, parse_outputs, runner_env
+from tests.helpers import (
+    EXAMPLES,
+    ScriptedEcho,
+    example_day,
+    parse_outputs,
+    printed_message,
+    runner_env,
+)
 
 
 def deliver(
@@ -216,3 +223,33 @@ def test_a_long_failed_hand_over_keeps_what_matters(
     assert "more): they are in campaigns unverified" in content
     assert "⚠️ *Issues*: 1 error logged" in content
     assert content.endswith("|View Logs>")
+
+
+@pytest.mark.parametrize("kind", ["sync", "drain", "poll"])
+def test_a_huge_bad_day_keeps_what_matters(tmp_path: Path, kind: str) -> None:
+    """Hundreds of campaigns, classes, statuses and long errors on a failed run: the message
+    fits Slack without the last-resort cut, and keeps the headline, the Issues line, the
+    severity's reasons (the 🚨 headline) and the link."""
+    data = json.loads((EXAMPLES / f"{kind}.json").read_text())
+    data["errors"] = ["E" * 500 + str(i) for i in range(500)]
+    names = {
+        "sync": ("leads_processed", "{}_campaign", {"leads_added": 1}),
+        "drain": ("drain_classifications", "class_{}", 1),
+        "poll": ("status_breakdown", "status_{}", 0),
+    }
+    section, name, value = names[kind]
+    data[section] = {
+        **data[section],
+        **{name.format(i) + "_" + "x" * 80: value for i in range(300)},
+    }
+    (tmp_path / "m.json").write_text(json.dumps(data))
+    (tmp_path / "f" / "home").mkdir(parents=True)
+    inputs = {"metrics-file": "m.json", "dry-run": "true", "report": kind, "job-status": "failure"}
+    out = io.StringIO()
+    main(runner_env(tmp_path, tmp_path / "f", inputs), out)
+    message = printed_message(out.getvalue())
+    lines = message.splitlines()
+    assert len(message) <= 3000 and "cut to fit" not in message
+    assert lines[0].startswith("🚨 *") and "FAILED*" in lines[0]
+    assert any(line.startswith("⚠️ *Issues*: 500 errors logged") for line in lines), message
+    assert lines[-1].endswith("|View Logs>") and "more" in message
