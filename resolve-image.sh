@@ -129,7 +129,7 @@ write_action() { # ACTION OUT IMAGE: the Docker action, its inputs and outputs r
     { source_files "$action" && echo .dockerignore; } | tar -C "$action" -cf - -T - | tar -C "$out" -xf -
     # The build is labelled with this code's digest (no runner passes build args) …
     sed -i "s/^ARG SOURCE_DIGEST=\"\"\$/ARG SOURCE_DIGEST=\"$4\"/" "$out/Dockerfile"
-    [ "${ACT:-}" != true ] || forget_act_build "$4"
+    ! under_act || forget_act_build "$4"
   fi
 }
 
@@ -144,9 +144,14 @@ forget_act_build() { # WANT: act names its build by the folder alone (pkg/runner
   [ "$label" = "$1" ] || docker image rm --force "$name" >/dev/null 2>&1 || true
 }
 
+under_act() { # ACT=true, in any case, as the program reads it (config.github_context)
+  local act=${ACT:-}
+  [ "${act,,}" = true ]
+}
+
 act_host_mode() { # act with `-P …=-self-hosted`: its layout, pkg/runner/run_context.go
   # (startHostEnvironment: RUNNER_TEMP is <cache>/<random>/tmp, RUNNER_TOOL_CACHE <cache>/tool_cache)
-  [ "${ACT:-}" = true ] && [ -n "${RUNNER_TOOL_CACHE:-}" ] &&
+  under_act && [ -n "${RUNNER_TOOL_CACHE:-}" ] &&
     [[ ${RUNNER_TEMP:-} == "${RUNNER_TOOL_CACHE%/tool_cache}"/*/tmp ]]
 }
 

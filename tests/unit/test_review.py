@@ -57,3 +57,22 @@ def test_enabled_false_gives_the_same_outputs_from_the_resolve_step_and_the_prog
     assert main(program_env, io.StringIO()) == 0
     program = parse_outputs((files / "set_output").read_text())
     assert composite == program
+
+
+def test_act_in_any_case_is_act_for_the_resolve_step(tmp_path: Path) -> None:
+    """The program reads ACT=TRUE as act (config.github_context); so does the resolve step:
+    act's host-mode layout stops it with its one error."""
+    action = checkout(tmp_path / "act" / "acme-echo-notify@v1")
+    workspace = tmp_path / "work"
+    workspace.mkdir()
+    cache = tmp_path / "cache"
+    done = resolve(
+        action,
+        workspace,
+        extra_env={
+            "ACT": "TRUE",
+            "RUNNER_TOOL_CACHE": str(cache / "tool_cache"),
+            "RUNNER_TEMP": str(cache / "0a1b2c3d" / "tmp"),
+        },
+    )
+    assert done.code == 1 and "host mode" in done.log, done.log
