@@ -103,6 +103,7 @@ class Config:
     mute_until: datetime | None = None
     mention: str = ""  # Slack mention tokens, checked: `<@U…> <!here>`
     mention_on: MentionOn = "critical"
+    digest_at: time | None = None  # the watchdog's daily digest, in `timezone`
 
     @property
     def policy(self) -> Policy:
@@ -270,7 +271,14 @@ def load_config(
         mute_until=read(lambda: mute_until(inputs.get("mute-until"), zone, now), None),
         mention=read(lambda: mentions(inputs.get("mention")), ""),
         mention_on=read(lambda: inputs.choice("mention-on", MentionOn), "critical"),
+        digest_at=read(lambda: time_of_day(inputs.get("digest-at")), None),
     )
+    if config.digest_at and inputs.get("history").lower() in FALSE:
+        problems.found.append(
+            "Input 'digest-at' needs `history: true`: the watchdog remembers in its history "
+            "that today's digest went out, and the digest reads the reports' histories. "
+            "Without it every check after the time would post one."
+        )
     read(lambda: image(inputs.get("image")), "")  # the resolve step used it, or passed it over
     problems.raise_any()
     return config
@@ -522,6 +530,17 @@ def mute_until(raw: str, zone: ZoneInfo, now: datetime | None) -> datetime | Non
             "not silence the channel for good. Mute for at most 14 days, and again if needed."
         )
     return moment
+
+
+def time_of_day(raw: str) -> time | None:
+    """`digest-at`: a time of day, HH:MM on the 24-hour clock (in `timezone`)."""
+    found = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", raw.strip())
+    if raw and not found:
+        raise InputError(
+            "Input 'digest-at' must be a time of day in `timezone` on the 24-hour clock, like "
+            f"`09:00` or `17:30`; got {cut(one_line(clean(raw)), 40)!r}."
+        )
+    return time(int(found[1]), int(found[2])) if found else None
 
 
 def mentions(raw: str) -> str:

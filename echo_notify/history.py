@@ -141,9 +141,14 @@ def _snapshot(client: Github, run: WorkflowRun, name: str, kind: str) -> Snapsho
 
 
 def _download(client: Github, url: str, kind: str) -> Snapshot:
-    """The API (through PyGithub's requester, with the token) answers with a redirect to a
-    storage host; that one is fetched without the token, like actions/toolkit does. PyGithub's
-    own redirect-following refuses hosts outside github.com, such as GitHub's blob storage."""
+    return unzip(fetch(client, url), kind)
+
+
+def fetch(client: Github, url: str) -> bytes:
+    """An artifact's zip, at most ARTIFACT_LIMIT bytes. The API (through PyGithub's
+    requester, with the token) answers with a redirect to a storage host; that one is fetched
+    without the token, like actions/toolkit does. PyGithub's own redirect-following refuses
+    hosts outside github.com, such as GitHub's blob storage."""
     status, headers, _ = client.requester.requestJson("GET", url)
     location = headers.get("location", "")
     if status != 302 or not location.startswith(("https://", "http://127.0.0.1:")):
@@ -158,8 +163,13 @@ def _download(client: Github, url: str, kind: str) -> Snapshot:
                 raise HistoryError(
                     f"the previous snapshot's download is over {ARTIFACT_LIMIT:,} bytes"
                 )
+    return bytes(data)
+
+
+def unzip(data: bytes, kind: str) -> Snapshot:
+    """The `<kind>.json` snapshot in an artifact's zip, read strictly (a HistoryError)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             member = archive.getinfo(f"{kind}.json")
             if member.file_size > SNAPSHOT_LIMIT:
                 raise HistoryError(f"the previous snapshot is over {SNAPSHOT_LIMIT:,} bytes")

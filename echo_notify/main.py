@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import requests
 
-from . import cancel, history, report, state, watchdog
+from . import cancel, digest, history, report, state, watchdog
 from . import metrics as metrics_file
 from .config import Config, enabled, github_context, load_config
 from .echo import Echo, Policy
@@ -47,8 +47,15 @@ class Result:
     alerting: dict[str, Any] = field(default_factory=dict)  # the decision, for the summary
     # The report's values the job summary shows above and below it (alert, gauges, chart).
     insight: dict[str, Any] = field(default_factory=dict)
+    digest_id: str = ""  # the watchdog's daily digest: Echo's message id when it went out
+    digest_markdown: str = ""  # the digest as the job summary shows it
+    digest_failed: bool = False  # it was due and did not go out: fails with fail-on-error
 
     def outputs(self) -> dict[str, str]:
+        both = self.common()
+        return {**both, "digest-id": self.digest_id} if self.report == "watchdog" else both
+
+    def common(self) -> dict[str, str]:
         return {
             "message-id": self.message_id,
             "delivered": "true" if self.outcome == "delivered" else "false",
@@ -150,7 +157,55 @@ def watch(
         previous=previous,
     )
     model = watchdog.model(findings, ctx)
-    conclude(config, runner, echo, model, result, ctx=ctx, watching=True)
+    last = previous.digest if previous else None
+    muted = config.mute_until is not None and now < config.mute_until
+    if digest.due(config.digest_at, last, now, config.timezone) and not muted:
+        try:
+            reads = digest.read(client, config.github.repository, findings)
+            pages = f"{config.github.server_url}/{config.github.repository}/actions/workflows"
+            variables = digest.variables(findings, reads, ctx, pages, model.window)
+            if post_digest(config, runner, echo, variables, result):
+                last = now
+        except Exception as exc:  # noqa: BLE001 -- a bug in the digest must not cost the check
+            result.digest_failed = True
+            runner.annotate(
+                "warning",
+                "Echo Notify watchdog: daily digest failed",
+                f"Unexpected internal error ({type(exc).__name__}); report it. The check went "
+                "on, and the next one tries the digest again.",
+            )
+    conclude(config, runner, echo, replace(model, digest=last), result, ctx=ctx, watching=True)
+
+
+def post_digest(
+    config: Config, runner: Runner, echo: Echo, variables: dict[str, Any], result: Result
+) -> bool:
+    """Post the daily digest; True when it went out, or may have (never twice a day). A failed
+    one is a warning (an error with `fail-on-error`), and the next check tries again."""
+    title, content = compose("digest.j2", variables, config.format)
+    result.digest_markdown = render("digest.j2", {**variables, "limit": WHOLE}, "markdown")[1]
+    title = slack_entities(title) if config.format == "slack" else title
+    runner.block(f"Daily digest: {title}", content)
+    if config.dry_run:
+        return False
+    try:
+        delivery = echo.deliver(title, content, config.recipients)
+    except DeliveryError as exc:
+        result.digest_failed = True
+        again = (
+            "It may have reached the channel, so it is not posted again today."
+            if exc.outcome == "unknown"
+            else "The next check tries again."
+        )
+        runner.annotate(
+            "error" if config.fail_on_error else "warning",
+            "Echo Notify watchdog: daily digest not delivered",
+            f"{exc} {again}",
+        )
+        return exc.outcome == "unknown"
+    result.digest_id = delivery.message_id
+    runner.log(f"Daily digest delivered as Echo message {delivery.message_id}")
+    return True
 
 
 def conclude(
@@ -244,9 +299,10 @@ def without_history_on_ghes(config: Config, runner: Runner) -> Config:
         "This run keeps no snapshot and reads none: the artifacts that carry it from run to "
         "run (actions/upload-artifact v4 and later) do not work on GitHub Enterprise Server. "
         "Reports go out as usual, without trends, streaks or back-to-normal messages. Set "
-        "`history: false` to silence this notice.",
+        "`history: false` to silence this notice."
+        + (" No daily digest either: it reads the reports' snapshots." if config.digest_at else ""),
     )
-    return replace(config, history=False)
+    return replace(config, history=False, digest_at=None)
 
 
 def keep(
@@ -432,6 +488,8 @@ def finish(
         fatal = isinstance(failure, InputError) or fail_on_error
         runner.annotate("error" if fatal else "warning", failure.title, str(failure))
         exit_code = 1 if fatal else 0
+    if result.digest_failed and fail_on_error:
+        exit_code = 1
     variables: dict[str, Any] = {
         "report_markdown": Safe(result.markdown),
         "delivery": result,
@@ -441,6 +499,7 @@ def finish(
         "alerting": result.alerting,
         "limit": WHOLE,  # the whole explanation: only GitHub's 1 MiB limit applies
         "insight": result.insight,
+        "digest_markdown": Safe(result.digest_markdown),
     }
 
     def outputs() -> None:

@@ -46,6 +46,7 @@ class Model:
     current: bool = True  # real, current data (not none, only bad, or stale): heartbeat-worthy
     variables: dict[str, Any] = field(default_factory=dict)
     window: tuple[Point, ...] = ()  # the last runs, this one last (state.carried)
+    digest: datetime | None = None  # the watchdog's last daily digest (state.Snapshot)
 
     def snapshot(self, run_id: str, attempt: int) -> Snapshot:
         """What the next run compares with: no error texts, no secrets."""
@@ -61,6 +62,7 @@ class Model:
             streak=self.streak,
             detail=dict(self.detail),
             window=self.window,
+            digest=self.digest,
         )
 
 

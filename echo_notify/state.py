@@ -151,6 +151,7 @@ class Snapshot:
     muted: datetime | None = None  # muted since (`mute-until`), until a message said so
     # The last runs, oldest first, this one last (at most WINDOW); empty: this run alone.
     window: tuple[Point, ...] = ()
+    digest: datetime | None = None  # the watchdog's: when its last daily digest went out
 
     @property
     def point(self) -> Point:
@@ -192,6 +193,7 @@ class Snapshot:
                 "told": self.told.to_json() if self.told else None,
                 "muted": self.muted.isoformat() if self.muted else None,
                 "window": [point.to_json() for point in self.window],
+                "digest": self.digest.isoformat() if self.digest else None,
             },
             indent=1,
         )
@@ -207,7 +209,7 @@ class Snapshot:
         owed, announced = data.get("owed"), data.get("announced", "yes")
         if announced not in ANNOUNCED:
             raise ValueError(f"an unknown announcement {announced!r}")
-        told, muted = data.get("told"), data.get("muted")
+        told, muted, digest = data.get("told"), data.get("muted"), data.get("digest")
         snapshot = cls(
             kind=kind,
             time=_time(data.get("time")),
@@ -226,6 +228,7 @@ class Snapshot:
             told=Told.parse(_object(data, "told")) if told is not None else None,
             muted=_time(muted) if muted is not None else None,
             window=_window(data.get("window", [])),
+            digest=_time(digest) if digest is not None else None,
         )
         if "told" not in data and snapshot.streak.count and announced != "no":
             # Written before reminders (every problem run was posted): told at that run.

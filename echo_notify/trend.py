@@ -33,20 +33,20 @@ def sparkline(values: Sequence[float | None]) -> str:
     )
 
 
-def problem_spells(window: Sequence[Point]) -> list[float]:
-    """Each run of problem runs in a row, in minutes: from the first of them to the first good
-    run after (or to the latest run, while it lasts)."""
-    spells: list[float] = []
-    start = None
+def spells(window: Sequence[Point]) -> list[tuple[int, float]]:
+    """Each run of problem runs in a row: how many, and how long in minutes, from the first of
+    them to the first good run after (or to the latest run, while it lasts)."""
+    found: list[tuple[int, float]] = []
+    start, count = None, 0
     for point in window:
-        if point.severity != "ok" and start is None:
-            start = point.time
-        elif point.severity == "ok" and start is not None:
-            spells.append((point.time - start).total_seconds() / 60)
-            start = None
+        if point.severity != "ok":
+            start, count = start or point.time, count + 1
+        elif start is not None:
+            found.append((count, (point.time - start).total_seconds() / 60))
+            start, count = None, 0
     if start is not None:
-        spells.append((window[-1].time - start).total_seconds() / 60)
-    return spells
+        found.append((count, (window[-1].time - start).total_seconds() / 60))
+    return found
 
 
 def variables(report: str, window: Sequence[Point], zone: tzinfo) -> dict[str, Any]:
@@ -67,7 +67,7 @@ def variables(report: str, window: Sequence[Point], zone: tzinfo) -> dict[str, A
     if key is None or len(window) < 2:
         return {"window": runs, "trend": None}
     values = [point.figures.get(key) for point in window]
-    spells = problem_spells(window)
+    minutes = [spell[1] for spell in spells(window)]
     return {
         "window": runs,
         "trend": {
@@ -77,7 +77,7 @@ def variables(report: str, window: Sequence[Point], zone: tzinfo) -> dict[str, A
             "spark": sparkline(values),
             "value": values[-1],
             "problems": sum(point.severity != "ok" for point in window),
-            "longest": round(max(spells)) if spells else None,
+            "longest": round(max(minutes)) if minutes else None,
         },
     }
 

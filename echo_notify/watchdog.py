@@ -12,7 +12,7 @@ from . import cancel
 from .config import Watch
 from .errors import ActionError
 from .report import QUIET_DEFAULTS, Context, Model, date_shown
-from .state import Level, advance, ended
+from .state import Level, Point, advance, carried, ended
 
 if TYPE_CHECKING:
     from github import Github
@@ -123,25 +123,7 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
     streak = advance(ctx.previous, severity, "success", ctx.now)
     recovered = ended(ctx.previous, streak)
     now = ctx.now.astimezone(ctx.timezone)
-    shown = [
-        {
-            "workflow": f.workflow,
-            "name": f.name,
-            "problem": f.problem,
-            "state": f.state,
-            "max_age": f.max_age,
-            "last_success": f.last_success.astimezone(ctx.timezone) if f.last_success else None,
-            "date": date_shown(f.last_success.astimezone(ctx.timezone), now)
-            if f.last_success
-            else "",
-            "minutes_ago": int((ctx.now - f.last_success).total_seconds() // 60)
-            if f.last_success
-            else None,
-            "newest_url": f.newest_url,
-            "newest_result": f.newest_result,
-        }
-        for f in findings
-    ]
+    shown = [shown_finding(f, ctx) for f in findings]
     variables = {
         "report": "watchdog",
         "time": now,
@@ -166,4 +148,27 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
         recovered=recovered,
         detail={f.workflow: f.problem for f in findings if f.problem},
         variables=variables,
+        # Each check's level per workflow: the daily digest counts the checks that found one late.
+        window=carried(
+            ctx.previous,
+            Point(time=ctx.now, severity=severity, failed=False, figures={}, levels=levels),
+        ),
     )
+
+
+def shown_finding(f: Finding, ctx: Context) -> dict[str, Any]:
+    """A finding as the templates read it, its times in `timezone`."""
+    now = ctx.now.astimezone(ctx.timezone)
+    last = f.last_success.astimezone(ctx.timezone) if f.last_success else None
+    return {
+        "workflow": f.workflow,
+        "name": f.name,
+        "problem": f.problem,
+        "state": f.state,
+        "max_age": f.max_age,
+        "last_success": last,
+        "date": date_shown(last, now) if last else "",
+        "minutes_ago": int((ctx.now - last).total_seconds() // 60) if last else None,
+        "newest_url": f.newest_url,
+        "newest_result": f.newest_result,
+    }

@@ -18,14 +18,23 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fake_github import fake_actions  # noqa: E402 -- after the path: the repository's own
+from tests.fake_github import Actions, fake_actions  # noqa: E402 -- after the path: our own
 from tests.helpers import EXAMPLES, ScriptedEcho, running  # noqa: E402
-from tests.pipeline import Pipeline  # noqa: E402
+from tests.pipeline import (  # noqa: E402
+    NEW_YORK,
+    PIPELINES,
+    Pipeline,
+    Watchdog,
+    a_day_of_pipelines,
+    three_workflows,
+)
 
 Metrics = dict[str, object]
 
@@ -99,6 +108,25 @@ def run(case: Case) -> Shown:
     return Shown(step.content, step.summary)
 
 
+def run_digest() -> Shown:
+    """The watchdog's daily digest at 9 AM on Jan 16, after a day of the three pipelines
+    (tests/pipeline.py, the day the digest's golden files show)."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running(ScriptedEcho()) as echo,
+        fake_actions(Actions(workflows=three_workflows())) as actions,
+    ):
+        assert isinstance(echo, ScriptedEcho)
+        a_day_of_pipelines(Pipeline(Path(tmp), echo, actions), actions)
+        nine = datetime(2026, 1, 16, 9, 0, tzinfo=NEW_YORK)
+        check = Watchdog(Path(tmp), echo, actions).check(
+            0, when=nine, workflows=PIPELINES, **{"digest-at": "09:00"}
+        )
+    if check.code != 0 or not check.outputs.get("digest-id"):
+        sys.exit(f"gallery: the digest's check failed (exit {check.code}):\n{check.log}")
+    return Shown(check.content, check.summary)
+
+
 # -- Slack mrkdwn, as Slack shows it ----------------------------------------------------------
 # https://api.slack.com/reference/surfaces/formatting: *bold*, _italic_, ~strike~, `code`,
 # <url|text> links, <!here>-style mentions; &amp; &lt; &gt; are the only entities.
@@ -169,28 +197,32 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     assets = ROOT / "scripts" / "gallery-assets"
     lib = out.parent / "node_modules"
-    for case in CASES:
-        shown = run(case)
-        (out / f"{case.name}.slack.txt").write_text(shown.slack)
-        (out / f"{case.name}.summary.md").write_text(shown.summary)
-        (out / f"{case.name}.slack.html").write_text(
+    pictures = [
+        (c.name, c.job, "4:00 PM", partial(run, c), f"examples/metrics/{c.metrics}") for c in CASES
+    ]
+    pictures.append(("digest", "watch", "9:00 AM", run_digest, "a day of the three pipelines"))
+    for name, job, time, make, source in pictures:
+        shown = make()
+        (out / f"{name}.slack.txt").write_text(shown.slack)
+        (out / f"{name}.summary.md").write_text(shown.summary)
+        (out / f"{name}.slack.html").write_text(
             SLACK_PAGE.format(
-                title=f"{case.name}: the channel",
+                title=f"{name}: the channel",
                 assets=assets.as_uri(),
-                time="4:00 PM",
+                time=time,
                 text=mrkdwn(shown.slack),
             )
         )
-        source = json.dumps(shown.summary).replace("<", "\\u003c")  # no </script> in the data
-        (out / f"{case.name}.summary.html").write_text(
+        source_json = json.dumps(shown.summary).replace("<", "\\u003c")  # no </script> in data
+        (out / f"{name}.summary.html").write_text(
             SUMMARY_PAGE.format(
-                title=f"{case.job} summary",
+                title=f"{job} summary",
                 assets=assets.as_uri(),
                 lib=lib.resolve().as_uri(),
-                source=source,
+                source=source_json,
             )
         )
-        print(f"gallery: {case.name}: rendered from examples/metrics/{case.metrics}")
+        print(f"gallery: {name}: rendered from {source}")
     return 0
 
 

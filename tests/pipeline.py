@@ -7,17 +7,18 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from echo_notify.main import main
-from tests.fake_github import Actions, Artifact, Run, zipped
-from tests.helpers import EXAMPLES, ScriptedEcho, parse_outputs, runner_env
+from tests.fake_github import Actions, Artifact, Run, Workflow, zipped
+from tests.helpers import EXAMPLES, ROOT, ScriptedEcho, parse_outputs, runner_env
 
 TOKEN = "ghs_insightToken42"
+WATCHED = "cold-email-sync.yml: 2h\ndrain-leads.yml: 5h"
 NEW_YORK = ZoneInfo("America/New_York")
 
 
@@ -38,6 +39,7 @@ class Pipeline:
         self.run_id = 1000
         self.sent = 0
         self.steps = 0
+        self.workflow = 0  # which of actions.workflows the runs belong to
 
     def run(
         self,
@@ -55,14 +57,15 @@ class Pipeline:
         the latest run, or another leg of its matrix) at ``hour`` o'clock in New
         York on Jan 15, 2026 (or ``when``), the clock reading ``now`` (else the same time);
         ``None`` metrics: the pipeline crashed before writing its file."""
+        stamp = when or datetime(2026, 1, 15, hour, 0, tzinfo=NEW_YORK)
         if attempt == 1 and not again:
             self.run_id += 1
-            self.actions.workflows[0].runs.insert(0, Run(self.run_id))
+            run = Run(self.run_id, created_at=stamp.isoformat())
+            self.actions.workflows[self.workflow].runs.insert(0, run)
         self.steps += 1
         work = self.tmp / f"run-{self.run_id}-{attempt}-{self.steps}"
         (work / "files" / "home").mkdir(parents=True)
         (work / "temp").mkdir()
-        stamp = when or datetime(2026, 1, 15, hour, 0, tzinfo=NEW_YORK)
         if metrics is not None:
             (work / "m.json").write_text(json.dumps({**metrics, "timestamp": stamp.isoformat()}))
         environment = runner_env(
@@ -103,9 +106,69 @@ class Pipeline:
         files = list((work / "temp" / "echo-notify" / name).glob("*.json")) if name else []
         if not files:
             return
-        run = next(r for r in self.actions.workflows[0].runs if r.id == self.run_id)
+        run = next(r for r in self.actions.workflows[self.workflow].runs if r.id == self.run_id)
         run.artifacts = [a for a in run.artifacts if a.name != name]
         run.artifacts.append(Artifact(name, zipped(files[0].name, files[0].read_bytes())))
+
+
+@dataclass
+class Check:
+    code: int
+    log: str
+    outputs: dict[str, str]
+    summary: str
+    content: str
+
+
+class Watchdog:
+    """Hourly checks of the same workflow; the composite's upload step emulated after each."""
+
+    def __init__(self, tmp: Path, echo: ScriptedEcho, actions: Actions) -> None:
+        self.tmp, self.echo, self.actions = tmp, echo, actions
+        self.run_id = 5000
+        self.actions.workflows.append(Workflow(id=99, path=".github/workflows/watchdog.yml"))
+
+    def check(self, hour: int, *, when: datetime | None = None, **inputs: str) -> Check:
+        """A check at ``hour`` o'clock in New York on Jan 15, 2026 (or ``when``)."""
+        self.run_id += 1
+        self.actions.workflows[-1].runs.insert(0, Run(self.run_id))
+        work = self.tmp / f"check-{self.run_id}"
+        (work / "files" / "home").mkdir(parents=True)
+        (work / "temp").mkdir()
+        env = runner_env(
+            work,
+            work / "files",
+            {"workflows": WATCHED, "echo-url": self.echo.url, **inputs},
+            github_token=TOKEN,
+            action=ROOT / "watchdog",
+            extra={
+                "GITHUB_API_URL": self.actions.api,
+                "GITHUB_RUN_ID": str(self.run_id),
+                "GITHUB_JOB": "watch",
+                "RUNNER_TEMP": str(work / "temp"),
+            },
+        )
+        before = len(self.echo.store.requests)
+        out = io.StringIO()
+        now = when or datetime(2026, 1, 15, hour, 0, tzinfo=NEW_YORK)
+        code = main(env, out, argv=["watchdog"], now=lambda: now)
+        snapshot = work / "temp" / "echo-notify" / "echo-notify-watch-watchdog" / "watchdog.json"
+        if snapshot.exists():
+            self.actions.upload(
+                self.run_id, "echo-notify-watch-watchdog", "watchdog.json", snapshot.read_bytes()
+            )
+        created = [
+            json.loads(r["body"])["content"]
+            for r in self.echo.store.requests[before:]
+            if r["path"] == "/api/v1/messages"
+        ]
+        return Check(
+            code,
+            out.getvalue(),
+            parse_outputs((work / "files" / "set_output").read_text()),
+            (work / "files" / "step_summary").read_text(),
+            created[-1] if created else "",
+        )
 
 
 def sync(verified: int, inventory: int = 1342) -> dict[str, object]:
@@ -131,3 +194,38 @@ class Heartbeats(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"OK")
+
+
+# -- a day of the three pipelines, for the watchdog's daily digest ----------------------------
+
+PIPELINES = "cold-email-sync.yml: 2h\ndrain-leads.yml: 3h\nverification-poller.yml: 2h"
+DAY_START = datetime(2026, 1, 15, 9, 30, tzinfo=NEW_YORK)  # the day before the digest
+VERIFIED = [95, 94, 93, 90, 86, 84, 79, 81, 88, 92, 93, 94]  # repeated: one sync an hour
+
+
+def three_workflows() -> list[Workflow]:
+    return [
+        Workflow(id=1, path=".github/workflows/cold-email-sync.yml", name="Cold Email Sync"),
+        Workflow(id=2, path=".github/workflows/drain-leads.yml", name="Drain Leads"),
+        Workflow(id=3, path=".github/workflows/verification-poller.yml", name="Poller"),
+    ]
+
+
+def a_day_of_pipelines(pipeline: Pipeline, actions: Actions) -> None:
+    """Through main(), into three_workflows(): 24 hourly syncs (verification sliding and back,
+    one without the figure), 12 drains every two hours (one under the warning line), and a
+    poller whose runs keep no history."""
+    for hour in range(24):
+        when = DAY_START + timedelta(hours=hour)
+        pipeline.workflow = 0
+        metrics = sync(VERIFIED[hour % 12], inventory=12000 + 100 * hour)
+        if hour == 13:
+            metrics["verification_results"] = {}
+        pipeline.run(metrics, 0, when=when)
+        if hour % 2 == 0:
+            pipeline.workflow = 1
+            drain = json.loads((EXAMPLES / "drain.json").read_text())
+            drain["deletion_results"] = {"success_rate_percentage": 91.0 if hour == 6 else 98.5}
+            pipeline.run(drain, 0, when=when, report="drain")
+    poller = actions.workflows[2]
+    poller.runs.insert(0, Run(7000, created_at=(DAY_START + timedelta(hours=23)).isoformat()))

@@ -297,11 +297,12 @@ jobs:
           echo-url: ${{{{ secrets.ECHO_API_BASE_URL }}}}
           echo-token: ${{{{ secrets.ECHO_API_TOKEN }}}}
           github-token: ghs_actWatch
-          history: "false"
+          digest-at: "00:00"
           image: {published.mirror}
       - run: |
           echo "watchdog: severity=${{{{ steps.watchdog.outputs.severity }}}}"
           echo "watchdog: delivered=${{{{ steps.watchdog.outputs.delivered }}}}"
+          echo "watchdog: digest-id=${{{{ steps.watchdog.outputs.digest-id }}}}"
 """
     )
     git_repository(repo, "acme/cold-email")
@@ -314,7 +315,13 @@ jobs:
     assert run.succeeded, run.log[-4000:]
     assert f"Echo Notify image: {published.mirror}@{published.digest}" in run.log  # no build
     assert "watchdog: severity=critical" in run.log and "watchdog: delivered=true" in run.log
-    assert "*Cold Email Sync* has no successful run on the default branch" in contents(echo)[0]
+    # The daily digest (`digest-at` passed through the composite, its output mapped back): under
+    # act no history is kept, so every check at or after the time posts one.
+    digest, alert = contents(echo)
+    assert digest.startswith("📋 *Daily digest: the last 24 hours*")
+    assert "• ❓ No report history in its last 5 runs" in digest
+    assert f"watchdog: digest-id={echo.sends[0]}" in run.log
+    assert "*Cold Email Sync* has no successful run on the default branch" in alert
     assert "ghs_actWatch" not in run.log
 
 

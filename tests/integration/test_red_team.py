@@ -510,7 +510,8 @@ def test_watchdog_a_stale_workflow_then_disabled_is_news(
     stays quiet: "the same problems as at the previous check". The fix needed is different
     (re-enable it, the message that is never sent says how). Fix: keep the problem kind in
     the snapshot's levels (e.g. "critical:disabled") or compare problems."""
-    from tests.integration.test_watchdog import Watchdog, runs  # noqa: PLC0415
+    from tests.integration.test_watchdog import runs  # noqa: PLC0415
+    from tests.pipeline import Watchdog  # noqa: PLC0415
 
     sync_runs = runs(("failure", "13:30:00"), ("success", "09:00:00"))
     state = Actions(

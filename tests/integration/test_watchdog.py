@@ -3,81 +3,17 @@ GitHub API: disabled workflows, stale successes, all well (no post), recovery (i
 
 from __future__ import annotations
 
-import io
-import json
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from echo_notify.main import main
 from tests.fake_github import Actions, Run, Workflow, fake_actions
-from tests.helpers import ROOT, ScriptedEcho, ends_within, parse_outputs, runner_env
+from tests.helpers import ScriptedEcho, ends_within
+from tests.pipeline import Watchdog
 
 NY = ZoneInfo("America/New_York")
-TOKEN = "ghs_watchdogToken7"
-WATCHED = "cold-email-sync.yml: 2h\ndrain-leads.yml: 5h"
-
-
-@dataclass
-class Check:
-    code: int
-    log: str
-    outputs: dict[str, str]
-    summary: str
-    content: str
-
-
-class Watchdog:
-    """Hourly checks of the same workflow; the composite's upload step emulated after each."""
-
-    def __init__(self, tmp: Path, echo: ScriptedEcho, actions: Actions) -> None:
-        self.tmp, self.echo, self.actions = tmp, echo, actions
-        self.run_id = 5000
-        self.actions.workflows.append(Workflow(id=99, path=".github/workflows/watchdog.yml"))
-
-    def check(self, hour: int, **inputs: str) -> Check:
-        self.run_id += 1
-        self.actions.workflows[-1].runs.insert(0, Run(self.run_id))
-        work = self.tmp / f"check-{self.run_id}"
-        (work / "files" / "home").mkdir(parents=True)
-        (work / "temp").mkdir()
-        env = runner_env(
-            work,
-            work / "files",
-            {"workflows": WATCHED, "echo-url": self.echo.url, **inputs},
-            github_token=TOKEN,
-            action=ROOT / "watchdog",
-            extra={
-                "GITHUB_API_URL": self.actions.api,
-                "GITHUB_RUN_ID": str(self.run_id),
-                "GITHUB_JOB": "watch",
-                "RUNNER_TEMP": str(work / "temp"),
-            },
-        )
-        before = len(self.echo.store.requests)
-        out = io.StringIO()
-        now = datetime(2026, 1, 15, hour, 0, tzinfo=NY)
-        code = main(env, out, argv=["watchdog"], now=lambda: now)
-        snapshot = work / "temp" / "echo-notify" / "echo-notify-watch-watchdog" / "watchdog.json"
-        if snapshot.exists():
-            self.actions.upload(
-                self.run_id, "echo-notify-watch-watchdog", "watchdog.json", snapshot.read_bytes()
-            )
-        created = [
-            json.loads(r["body"])["content"]
-            for r in self.echo.store.requests[before:]
-            if r["path"] == "/api/v1/messages"
-        ]
-        return Check(
-            code,
-            out.getvalue(),
-            parse_outputs((work / "files" / "set_output").read_text()),
-            (work / "files" / "step_summary").read_text(),
-            created[-1] if created else "",
-        )
 
 
 def runs(*spec: tuple[str, str]) -> list[Run]:

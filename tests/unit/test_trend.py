@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from echo_notify.state import Level, Point
-from echo_notify.trend import problem_spells, sparkline, variables
+from echo_notify.trend import sparkline, spells, variables
 
 T = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
 
@@ -37,10 +37,10 @@ def point(hour: int, severity: Level, value: float | None = 90.0) -> Point:
     )
 
 
-def test_problem_spells_run_to_the_next_good_run_or_the_latest() -> None:
+def test_spells_run_to_the_next_good_run_or_the_latest() -> None:
     window = [point(0, "ok"), point(1, "warning"), point(2, "critical"), point(3, "ok")]
     window += [point(4, "warning"), point(5, "warning")]
-    assert problem_spells(window) == [120.0, 60.0]
+    assert spells(window) == [(2, 120.0), (2, 60.0)]
 
 
 def test_one_run_has_no_trend_and_other_reports_none() -> None:

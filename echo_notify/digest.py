@@ -1,0 +1,211 @@
+"""The daily digest (insight.md): once a day, at the watchdog's first check at or after
+`digest-at` in `timezone`, the last 24 hours of every watched workflow, read from the snapshots
+its reports keep (each carries the window of its last runs). What it cannot read, it says."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, tzinfo
+from statistics import fmean
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from . import cancel, history, trend
+from .report import HIGH_IS_BAD, Context, date_shown
+from .state import WINDOW, Point, Snapshot
+from .watchdog import Finding, shown_finding
+
+if TYPE_CHECKING:
+    from github import Github
+
+DAY = timedelta(hours=24)
+REPORTS = ("sync", "drain", "poll")
+RUNS_LOOKED_AT = 5  # a workflow's newest runs searched for its reports' snapshots
+READ_LIMIT = 60.0  # seconds for reading every workflow's snapshots; the rest is said unread
+PREFIX = "echo-notify-"  # history.artifact_name
+# Each report's figure added up over the day, and its rate (trend.KEY): average and worst.
+TOTALS = {"sync": "added", "drain": "removed", "poll": "checked"}
+
+
+def due(at: time | None, last: datetime | None, now: datetime, zone: ZoneInfo) -> bool:
+    """Whether this check posts the digest: it is at or after today's `digest-at` in `zone`,
+    and no digest went out since then."""
+    if at is None:
+        return False
+    local = now.astimezone(zone)
+    moment = datetime.combine(local.date(), at, tzinfo=zone)
+    return local >= moment and (last is None or last < moment)
+
+
+@dataclass
+class Source:
+    """One report's snapshot in a workflow: an artifact, or why it could not be read."""
+
+    name: str  # the artifact's name
+    kind: str = ""
+    snapshot: Snapshot | None = None
+    error: str = ""
+
+
+@dataclass
+class Read:
+    """What the digest read of one workflow."""
+
+    sources: list[Source] = field(default_factory=list)
+    error: str = ""  # why nothing could be read
+    done: bool = False
+
+
+def read(client: Github, repository: str, findings: list[Finding]) -> dict[str, Read]:
+    """Every watched workflow's newest report snapshots, within READ_LIMIT s all told; a
+    workflow not read by then is left with `done` false (the digest says so)."""
+    reads = {f.workflow: Read() for f in findings if f.problem != "missing"}
+
+    def work() -> None:
+        repo = client.get_repo(repository)
+        for workflow, found in reads.items():
+            _read(client, repo, workflow, found)
+
+    try:
+        cancel.within(READ_LIMIT, work, "echo-notify-digest")
+    except TimeoutError:
+        pass  # what was read is used, the rest is said unread
+    except Exception as exc:  # noqa: BLE001 -- the digest says it, the check goes on
+        for found in reads.values():
+            found.error = found.error or _why(exc)
+    return {k: Read(list(v.sources), v.error, v.done) for k, v in reads.items()}
+
+
+def _read(client: Github, repo: Any, workflow: str, found: Read) -> None:
+    try:
+        branch = repo.default_branch
+        runs = repo.get_workflow(workflow).get_runs(branch=branch)
+        seen: set[str] = set()
+        for looked, run in enumerate(runs):
+            if looked == RUNS_LOOKED_AT:
+                break
+            names = [a for a in run.get_artifacts() if a.name.startswith(PREFIX)]
+            for artifact in names:
+                if artifact.name in seen or artifact.expired:
+                    continue
+                seen.add(artifact.name)
+                found.sources.extend(_sources(client, artifact))
+            if names and run.status == "completed":
+                break  # the newest finished run with reports: every report's latest window
+    except Exception as exc:  # noqa: BLE001 -- said in the digest, never a failed check
+        found.error = _why(exc)
+    found.done = True
+
+
+def _sources(client: Github, artifact: Any) -> list[Source]:
+    name = artifact.name
+    if artifact.size_in_bytes > history.ARTIFACT_LIMIT:
+        return [Source(name, error=f"its {artifact.size_in_bytes:,} bytes are too many")]
+    try:
+        data = history.fetch(client, artifact.archive_download_url)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            kinds = [k for k in REPORTS if f"{k}.json" in archive.namelist()]
+        return [Source(name, kind, history.unzip(data, kind)) for kind in kinds]
+    except history.HistoryError as exc:
+        return [Source(name, error=str(exc).replace("the previous snapshot", "it"))]
+    except zipfile.BadZipFile:
+        return [Source(name, error="it is not a zip file")]
+
+
+def _why(exc: Exception) -> str:
+    status = getattr(exc, "status", None)
+    return f"the GitHub API answered HTTP {status}" if status else type(exc).__name__
+
+
+def day(kind: str, window: tuple[Point, ...], now: datetime, zone: tzinfo) -> dict[str, Any]:
+    """One report's last 24 hours from its window: runs, problem runs, the longest spell of
+    them (runs and minutes), the day's total (leads added or removed, verifications checked),
+    the key rate's average and worst, and the newest figures (capacity now)."""
+    runs = [p for p in window if p.time > now - DAY]
+    spells = trend.spells(runs)
+    longest = max(spells, key=lambda s: (s[1], s[0])) if spells else None
+    key, total = trend.KEY[kind], TOTALS[kind]
+    rates = [(v, p.time) for p in runs if (v := p.figures.get(key)) is not None]
+    pick = max if key in HIGH_IS_BAD else min
+    worst = pick(rates, key=lambda r: r[0]) if rates else None
+    added = [v for p in runs if (v := p.figures.get(total)) is not None]
+    short = len(window) == WINDOW and window[0].time > now - DAY  # the window holds less than a day
+    newest = runs[-1] if runs else None
+    local = now.astimezone(zone)
+    return {
+        "kind": kind,
+        "runs": len(runs),
+        "problems": sum(p.severity != "ok" for p in runs),
+        "failed": sum(p.failed for p in runs),
+        "spark": trend.sparkline([p.figures.get(key) for p in runs]),
+        "longest": {"runs": longest[0], "minutes": round(longest[1])} if longest else None,
+        "total": sum(added) if added else None,
+        "unreported": len(runs) - len(added),
+        "average": fmean(r[0] for r in rates) if rates else None,
+        "worst": worst[0] if worst else None,
+        "worst_time": worst[1].astimezone(zone) if worst else None,
+        "worst_date": date_shown(worst[1].astimezone(zone), local) if worst else "",
+        "since": window[0].time.astimezone(zone) if short else None,
+        "since_date": date_shown(window[0].time.astimezone(zone), local) if short else "",
+        "now": dict(newest.figures) if newest else {},
+        "last": window[-1].time.astimezone(zone) if window else None,
+        "last_date": date_shown(window[-1].time.astimezone(zone), local) if window else "",
+    }
+
+
+def variables(
+    findings: list[Finding],
+    reads: dict[str, Read],
+    ctx: Context,
+    workflows_url: str,
+    checks: tuple[Point, ...],
+) -> dict[str, Any]:
+    """The digest's template variables: each watched workflow as the watchdog found it (late,
+    disabled) now and at its checks of the day (``checks``, the watchdog's own window), its
+    page, and each of its reports' day, or why there is none."""
+    today = [p for p in checks if p.time > ctx.now - DAY]
+    shown = []
+    for finding in findings:
+        found = reads.get(finding.workflow)
+        sources = found.sources if found else []
+        kinds = [source.kind for source in sources]
+        reports = [
+            {
+                "name": source.name.removeprefix(PREFIX),
+                "kind": source.kind,
+                "error": source.error,
+                "same_kind": kinds.count(source.kind) > 1,
+                **(
+                    day(source.kind, source.snapshot.runs, ctx.now, ctx.timezone)
+                    if source.snapshot
+                    else {}
+                ),
+            }
+            for source in sources
+        ]
+        unread = ""  # why no report is shown: slow, error (found.error says) or none
+        if found is not None and not reports:
+            unread = "slow" if not found.done else "error" if found.error else "none"
+        shown.append(
+            {
+                **shown_finding(finding, ctx),
+                "url": f"{workflows_url}/{finding.workflow}",
+                "reports": reports,
+                "unread": unread,
+                "error": found.error if found else "",
+                "checks": len(today),
+                "bad_checks": sum(p.levels.get(finding.workflow) == "critical" for p in today),
+            }
+        )
+    return {
+        "report": "digest",
+        "looked_at": RUNS_LOOKED_AT,
+        "read_limit": READ_LIMIT,
+        "time": ctx.now.astimezone(ctx.timezone),
+        "workflows": shown,
+        "late": [w for w in shown if w["problem"]],
+        "run_url": ctx.run_url,
+        "local_run": ctx.local_run,
+    }
