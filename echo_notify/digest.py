@@ -199,6 +199,7 @@ def variables(
                 "bad_checks": sum(p.levels.get(finding.workflow) == "critical" for p in today),
             }
         )
+    shown.sort(key=lambda w: not w["problem"])  # what needs attention first, whatever is cut
     return {
         "report": "digest",
         "looked_at": RUNS_LOOKED_AT,

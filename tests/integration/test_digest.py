@@ -122,6 +122,8 @@ def test_what_it_cannot_read_it_says(
     assert "*Poller* is disabled by hand" in digest
     assert "`nightly.yml` is not a workflow of this repository" in digest
     assert "🚨 2 of 4 workflows need attention now" in digest
+    assert digest.index("nightly.yml") < digest.index("Cold Email Sync")  # problems first
+    assert "workflows/nightly.yml" not in digest  # not a workflow: no page to link
 
 
 def test_a_slow_api_leaves_the_rest_unread(
@@ -229,3 +231,23 @@ def test_a_bug_in_the_digest_costs_the_digest_only(
     (warning,) = [line for line in done.log.splitlines() if "daily digest failed" in line]
     assert "Unexpected internal error (KeyError)" in warning
     assert check(dog, at(16, 10)).outputs["digest-id"] == ""  # still broken: tried again
+
+
+def test_many_legs_and_workflows_stay_within_one_message(
+    pipeline: Pipeline, actions: Actions, dog: Watchdog
+) -> None:
+    a_day_of_pipelines(pipeline, actions)
+    newest = actions.workflows[0].runs[0]
+    (kept,) = newest.artifacts
+    newest.artifacts = [Artifact(f"{kept.name}-leg{i:02}", kept.data) for i in range(14)]
+    check(dog, at(16, 9))
+    many = "\n".join(f"nightly-{i}.yml: 1d" for i in range(20))
+    check(dog, at(17, 9), workflows=f"{WATCHED}\n{many}")
+    legs, workflows = digests(dog)
+    assert "• Sync (sync-sync-leg00): 24 runs" in legs
+    assert "• …and 11 more report histories" in legs  # too long for 10: the compact 3
+    # The next day all 23 need attention: the first 10 are shown, the 3 pipelines among them.
+    assert workflows.count("is not a workflow of this repository") == 7
+    assert "• …and 13 more workflows" in workflows
+    for digest in (legs, workflows):
+        assert len(digest) <= 3000 and digest.endswith("|View Logs>")
