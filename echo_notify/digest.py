@@ -86,13 +86,12 @@ def _read(client: Github, repo: Any, workflow: str, found: Read) -> None:
         for looked, run in enumerate(runs):
             if looked == RUNS_LOOKED_AT:
                 break
-            names = [a for a in run.get_artifacts() if a.name.startswith(PREFIX)]
-            for artifact in names:
-                if artifact.name in seen or artifact.expired:
-                    continue
-                seen.add(artifact.name)
-                found.sources.extend(_sources(client, artifact))
-            if names and run.status == "completed":
+            kept = [a for a in run.get_artifacts() if a.name.startswith(PREFIX) and not a.expired]
+            for artifact in kept:
+                if artifact.name not in seen:  # the newest of each name
+                    seen.add(artifact.name)
+                    found.sources.extend(_sources(client, artifact))
+            if kept and run.status == "completed":
                 break  # the newest finished run with reports: every report's latest window
     except Exception as exc:  # noqa: BLE001 -- said in the digest, never a failed check
         found.error = _why(exc)

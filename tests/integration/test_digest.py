@@ -251,3 +251,19 @@ def test_many_legs_and_workflows_stay_within_one_message(
     assert "• …and 13 more workflows" in workflows
     for digest in (legs, workflows):
         assert len(digest) <= 3000 and digest.endswith("|View Logs>")
+
+
+def test_expired_and_oversized_histories(
+    pipeline: Pipeline, actions: Actions, dog: Watchdog
+) -> None:
+    a_day_of_pipelines(pipeline, actions)
+    syncs = actions.workflows[0].runs
+    for artifact in syncs[0].artifacts:
+        artifact.expired = True  # the newest run's: the run before it has the day but its last
+    actions.workflows[1].runs[0].artifacts[0].size = 5_000_000  # what the API says
+    check(dog, at(16, 9))
+    (digest,) = digests(dog)
+    assert "• Sync: 23 runs" in digest  # the newest but one snapshot: the day without its last run
+    assert "• ❓ The history `sync-drain` could not be read: its 5,000,000 bytes are too many" in (
+        digest
+    )
