@@ -5,10 +5,12 @@ its reports keep (each carries the window of its last runs). What it cannot read
 from __future__ import annotations
 
 import io
+import itertools
+import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, tzinfo
-from statistics import fmean
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from statistics import fmean, median
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -21,22 +23,37 @@ if TYPE_CHECKING:
     from github import Github
 
 DAY = timedelta(hours=24)
+HOUR = timedelta(hours=1)
 REPORTS = ("sync", "drain", "poll")
 RUNS_LOOKED_AT = 5  # a workflow's newest runs searched for its reports' snapshots
 READ_LIMIT = 60.0  # seconds for reading every workflow's snapshots; the rest is said unread
-PREFIX = "echo-notify-"  # history.artifact_name
+PREFIX = "echo-notify-"
+NAME = re.compile(r"echo-notify-.+-(sync|drain|poll)(-[A-Za-z0-9._-]{1,40})?")  # artifact_name
 # Each report's figure added up over the day, and its rate (trend.KEY): average and worst.
 TOTALS = {"sync": "added", "drain": "removed", "poll": "checked"}
+NOW_FIGURES = ("utilization", "inventory", "pending")  # the newest run's: capacity now
 
 
-def due(at: time | None, last: datetime | None, now: datetime, zone: ZoneInfo) -> bool:
-    """Whether this check posts the digest: it is at or after today's `digest-at` in `zone`,
-    and no digest went out since then."""
+def due(at: time | None, since: datetime, now: datetime, zone: ZoneInfo) -> bool:
+    """Whether this check posts the digest: the latest `digest-at` in `zone` at or before now
+    (yesterday's, until today's comes) is after ``since`` (see `since`). A time the clocks
+    skip is the one it turns into (2:30 is 3:30 EDT); a repeated one, its first."""
     if at is None:
         return False
-    local = now.astimezone(zone)
-    moment = datetime.combine(local.date(), at, tzinfo=zone)
-    return local >= moment and (last is None or last < moment)
+    day_ = now.astimezone(zone).date()
+    moment = datetime.combine(day_, at, tzinfo=zone).astimezone(UTC)
+    if moment > now:
+        moment = datetime.combine(day_ - timedelta(days=1), at, tzinfo=zone).astimezone(UTC)
+    return since < moment
+
+
+def since(previous: Snapshot | None, now: datetime, zone: ZoneInfo) -> datetime:
+    """Up to when the digests are done: as the previous check kept it, or (a previous check
+    from before `digest-at` was set) that check's time; on the very first check, this day's
+    midnight, so only today's time counts."""
+    if previous is not None:
+        return previous.digest or previous.time
+    return datetime.combine(now.astimezone(zone).date(), time(), tzinfo=zone)
 
 
 @dataclass
@@ -79,20 +96,19 @@ def read(client: Github, repository: str, findings: list[Finding]) -> dict[str, 
 
 
 def _read(client: Github, repo: Any, workflow: str, found: Read) -> None:
+    """The newest snapshot of each report in the workflow's last runs (a report whose job
+    skipped the newest run is in an earlier one)."""
     try:
-        branch = repo.default_branch
-        runs = repo.get_workflow(workflow).get_runs(branch=branch)
+        runs = repo.get_workflow(workflow).get_runs(branch=repo.default_branch)
         seen: set[str] = set()
         for looked, run in enumerate(runs):
             if looked == RUNS_LOOKED_AT:
                 break
-            kept = [a for a in run.get_artifacts() if a.name.startswith(PREFIX) and not a.expired]
-            for artifact in kept:
-                if artifact.name not in seen:  # the newest of each name
-                    seen.add(artifact.name)
+            for artifact in run.get_artifacts():
+                name = artifact.name
+                if NAME.fullmatch(name) and not artifact.expired and name not in seen:
+                    seen.add(name)  # the newest of each name
                     found.sources.extend(_sources(client, artifact))
-            if kept and run.status == "completed":
-                break  # the newest finished run with reports: every report's latest window
     except Exception as exc:  # noqa: BLE001 -- said in the digest, never a failed check
         found.error = _why(exc)
     found.done = True
@@ -122,6 +138,7 @@ def day(kind: str, window: tuple[Point, ...], now: datetime, zone: tzinfo) -> di
     """One report's last 24 hours from its window: runs, problem runs, the longest spell of
     them (runs and minutes), the day's total (leads added or removed, verifications checked),
     the key rate's average and worst, and the newest figures (capacity now)."""
+    window = tuple(sorted(window, key=lambda p: p.time))  # runs that overlapped: in time order
     runs = [p for p in window if p.time > now - DAY]
     spells = trend.spells(runs)
     longest = max(spells, key=lambda s: (s[1], s[0])) if spells else None
@@ -130,7 +147,11 @@ def day(kind: str, window: tuple[Point, ...], now: datetime, zone: tzinfo) -> di
     pick = max if key in HIGH_IS_BAD else min
     worst = pick(rates, key=lambda r: r[0]) if rates else None
     added = [v for p in runs if (v := p.figures.get(total)) is not None]
-    short = len(window) == WINDOW and window[0].time > now - DAY  # the window holds less than a day
+    # The history holds less than the day: its oldest run is well after the day's start (more
+    # than two of its usual intervals, an hour at least): lost, or a pipeline new today.
+    gaps = [(b.time - a.time).total_seconds() for a, b in itertools.pairwise(window)]
+    slack = max(timedelta(seconds=2 * median(gaps)), HOUR) if gaps else HOUR
+    short = bool(window) and window[0].time > now - DAY + slack
     newest = runs[-1] if runs else None
     local = now.astimezone(zone)
     return {
@@ -148,7 +169,8 @@ def day(kind: str, window: tuple[Point, ...], now: datetime, zone: tzinfo) -> di
         "worst_date": date_shown(worst[1].astimezone(zone), local) if worst else "",
         "since": window[0].time.astimezone(zone) if short else None,
         "since_date": date_shown(window[0].time.astimezone(zone), local) if short else "",
-        "now": dict(newest.figures) if newest else {},
+        "now": {k: newest.figures.get(k) if newest else None for k in NOW_FIGURES},
+        "full": len(window) == WINDOW,
         "last": window[-1].time.astimezone(zone) if window else None,
         "last_date": date_shown(window[-1].time.astimezone(zone), local) if window else "",
     }
@@ -165,6 +187,9 @@ def variables(
     disabled) now and at its checks of the day (``checks``, the watchdog's own window), its
     page, and each of its reports' day, or why there is none."""
     today = [p for p in checks if p.time > ctx.now - DAY]
+    local = ctx.now.astimezone(ctx.timezone)
+    first = min((p.time for p in checks), default=ctx.now).astimezone(ctx.timezone)
+    short = first > ctx.now - DAY  # the watchdog's own history holds less than the day
     shown = []
     for finding in findings:
         found = reads.get(finding.workflow)
@@ -202,6 +227,8 @@ def variables(
     return {
         "report": "digest",
         "looked_at": RUNS_LOOKED_AT,
+        "checks_since": first if short else None,
+        "checks_since_date": date_shown(first, local) if short else "",
         "read_limit": READ_LIMIT,
         "time": ctx.now.astimezone(ctx.timezone),
         "workflows": shown,

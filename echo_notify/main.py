@@ -50,6 +50,7 @@ class Result:
     digest_id: str = ""  # the watchdog's daily digest: Echo's message id when it went out
     digest_markdown: str = ""  # the digest as the job summary shows it
     digest_failed: bool = False  # it was due and did not go out: fails with fail-on-error
+    history_unread: bool = False  # the previous snapshot's look-up failed (not: none found)
 
     def outputs(self) -> dict[str, str]:
         both = self.common()
@@ -157,31 +158,56 @@ def watch(
         previous=previous,
     )
     model = watchdog.model(findings, ctx)
-    last = previous.digest if previous else None
+    done = digest.since(previous, now, config.timezone)  # kept until a digest goes out
     muted = config.mute_until is not None and now < config.mute_until
-    if digest.due(config.digest_at, last, now, config.timezone) and not muted:
-        try:
-            reads = digest.read(client, config.github.repository, findings)
-            pages = f"{config.github.server_url}/{config.github.repository}/actions/workflows"
-            variables = digest.variables(findings, reads, ctx, pages, model.window)
-            if post_digest(config, runner, echo, variables, result):
-                last = now
-        except Exception as exc:  # noqa: BLE001 -- a bug in the digest must not cost the check
-            result.digest_failed = True
-            runner.annotate(
-                "warning",
-                "Echo Notify watchdog: daily digest failed",
-                f"Unexpected internal error ({type(exc).__name__}); report it. The check went "
-                "on, and the next one tries the digest again.",
+    if digest.due(config.digest_at, done, now, config.timezone) and not muted:
+        if result.history_unread:  # whether today's went out is unknown: never twice a day
+            done = now
+            runner.log(
+                "No daily digest this time: the watchdog's own history, which says whether "
+                "today's went out, could not be read"
             )
+        else:
+
+            def variables() -> dict[str, Any]:
+                repository = config.github.repository
+                reads = digest.read(client, repository, findings)
+                pages = f"{config.github.server_url}/{repository}/actions/workflows"
+                return digest.variables(findings, reads, ctx, pages, model.window)
+
+            if send_digest(config, runner, echo, result, variables):
+                done = now
+    last = done if config.digest_at else None
     conclude(config, runner, echo, replace(model, digest=last), result, ctx=ctx, watching=True)
+
+
+def send_digest(
+    config: Config,
+    runner: Runner,
+    echo: Echo,
+    result: Result,
+    variables: Callable[[], dict[str, Any]],
+) -> bool:
+    """Read the watched workflows' histories (``variables``) and post the digest; True when it
+    went out, or may have (never twice a day). A failed one is a warning (an error with
+    `fail-on-error`), and the next check tries again; a bug in it costs the digest only."""
+    try:
+        return post_digest(config, runner, echo, variables(), result)
+    except Exception as exc:  # noqa: BLE001 -- the watchdog's own message still goes out
+        result.digest_failed = True
+        runner.annotate(
+            "warning",
+            "Echo Notify watchdog: daily digest failed",
+            f"Unexpected internal error ({type(exc).__name__}); report it. The check went "
+            "on, and the next one tries the digest again.",
+        )
+        return False
 
 
 def post_digest(
     config: Config, runner: Runner, echo: Echo, variables: dict[str, Any], result: Result
 ) -> bool:
-    """Post the daily digest; True when it went out, or may have (never twice a day). A failed
-    one is a warning (an error with `fail-on-error`), and the next check tries again."""
+    """Render the digest, show it in the log and the summary, and deliver it."""
     title, content = compose("digest.j2", variables, config.format)
     result.digest_markdown = render("digest.j2", {**variables, "limit": WHOLE}, "markdown")[1]
     title = slack_entities(title) if config.format == "slack" else title
@@ -351,6 +377,7 @@ def previous_snapshot(config: Config, runner: Runner, result: Result, kind: str)
         )
     except HistoryError as exc:
         result.shared_history = isinstance(exc, history.SharedNameError)
+        result.history_unread = True
         runner.annotate("notice", "Echo Notify: no trends this run", f"No trends this run: {exc}.")
         return None
     if found is None:

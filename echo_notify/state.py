@@ -36,6 +36,7 @@ NotifyOn = Literal["always", "problems", "changes"]
 Announced = Literal["yes", "maybe", "no"]
 ANNOUNCED = ("yes", "maybe", "no")
 WINDOW = 48  # runs the rolling window keeps (about a day of half-hourly runs)
+KEY = 255  # a window entry's names: a figure, a gauge, a watched workflow's file name
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,8 @@ class Point:
             time=_time(data.get("time")),
             severity=_level(data.get("severity"), required=True),  # type: ignore[arg-type]
             failed=data.get("failed") is True,
-            figures={str(k)[:40]: _figure(v) for k, v in _object(data, "figures").items()},
-            levels={str(k)[:40]: _level(v) for k, v in _object(data, "levels").items()},
+            figures={str(k)[:KEY]: _figure(v) for k, v in _object(data, "figures").items()},
+            levels={str(k)[:KEY]: _level(v) for k, v in _object(data, "levels").items()},
         )
 
 
@@ -246,7 +247,8 @@ def _window(data: Any) -> tuple[Point, ...]:
 
 def carried(previous: Snapshot | None, point: Point) -> tuple[Point, ...]:
     """This run's window: the previous run's, then this run, the oldest dropped past WINDOW."""
-    earlier = previous.runs if previous else ()
+    # A re-run reporting the same metrics (the same time) replaces its first attempt's point.
+    earlier = tuple(p for p in previous.runs if p.time != point.time) if previous else ()
     return (*earlier, point)[-WINDOW:]
 
 

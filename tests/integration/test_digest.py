@@ -245,7 +245,9 @@ def test_many_legs_and_workflows_stay_within_one_message(
     check(dog, at(17, 9), workflows=f"{WATCHED}\n{many}")
     legs, workflows = digests(dog)
     assert "• Sync (sync-sync-leg00): 24 runs" in legs
-    assert "• …and 11 more report histories" in legs  # too long for 10: the compact 3
+    # 15 histories (the legs and, from the run before, the one they replaced): too long for
+    # 10, so the compact 3.
+    assert "• …and 12 more report histories" in legs
     # The next day all 23 need attention: the first 10 are shown, the 3 pipelines among them.
     assert workflows.count("is not a workflow of this repository") == 7
     assert "• …and 13 more workflows" in workflows

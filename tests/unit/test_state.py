@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -167,7 +167,17 @@ def test_the_window_reads_back_capped_and_an_old_snapshot_is_a_window_of_one() -
     point = replace(OK.point, figures={"verification": 91.5})
     data = json.loads(replace(OK, window=(point,) * 60).to_json())
     read = Snapshot.parse(json.dumps(data).encode(), "sync")
-    assert read.window == (point,) * WINDOW == carried(read, point)
+    assert read.window == (point,) * WINDOW
+    later = replace(point, time=point.time + timedelta(minutes=30))
+    assert carried(read, later) == (*(point,) * (WINDOW - 1), later)
+
+
+def test_a_re_run_of_the_same_metrics_replaces_its_point() -> None:
+    """A re-run reporting the same file (its time) is one run in the window, not two."""
+    first = replace(OK.point, figures={"added": 92})
+    rerun = replace(first, severity="warning")
+    kept = carried(replace(OK, window=(first,)), rerun)
+    assert kept == (rerun,)
 
 
 @pytest.mark.parametrize(
