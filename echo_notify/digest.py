@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 DAY = timedelta(hours=24)
 HOUR = timedelta(hours=1)
+LATE = timedelta(hours=12)  # a digest still due this long after its time waits for the next
 REPORTS = ("sync", "drain", "poll")
 RUNS_LOOKED_AT = 5  # a workflow's newest runs searched for its reports' snapshots
 READ_LIMIT = 60.0  # seconds for reading every workflow's snapshots; the rest is said unread
@@ -36,24 +37,29 @@ NOW_FIGURES = ("utilization", "inventory", "pending")  # the newest run's: capac
 
 def due(at: time | None, since: datetime, now: datetime, zone: ZoneInfo) -> bool:
     """Whether this check posts the digest: the latest `digest-at` in `zone` at or before now
-    (yesterday's, until today's comes) is after ``since`` (see `since`). A time the clocks
-    skip is the one it turns into (2:30 is 3:30 EDT); a repeated one, its first."""
+    is after ``since`` (see `since`), and it is today's, or yesterday's
+    at most LATE ago (a time late in the evening, at the first check past midnight; not a day
+    overdue after a pause, with the next one near). A time the clocks skip is the one it
+    turns into (2:30 is 3:30 EDT); a repeated one, its first."""
     if at is None:
         return False
     day_ = now.astimezone(zone).date()
     moment = datetime.combine(day_, at, tzinfo=zone).astimezone(UTC)
     if moment > now:
         moment = datetime.combine(day_ - timedelta(days=1), at, tzinfo=zone).astimezone(UTC)
+        if now - moment > LATE:
+            return False
     return since < moment
 
 
 def since(previous: Snapshot | None, now: datetime, zone: ZoneInfo) -> datetime:
-    """Up to when the digests are done: as the previous check kept it, or (a previous check
-    from before `digest-at` was set) that check's time; on the very first check, this day's
-    midnight, so only today's time counts."""
+    """Up to when the digests are done: as the previous check kept it, or (a check from before
+    `digest-at` was set) that check's time; without a previous check, just before this day's
+    midnight in `zone`, so only today's time counts (00:00 too)."""
     if previous is not None:
         return previous.digest or previous.time
-    return datetime.combine(now.astimezone(zone).date(), time(), tzinfo=zone)
+    midnight = datetime.combine(now.astimezone(zone).date(), time(), tzinfo=zone)
+    return midnight - timedelta(microseconds=1)
 
 
 @dataclass

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from github.WorkflowRun import WorkflowRun
 
 RUNS_LOOKED_AT = 5  # earlier runs of the workflow searched for a snapshot
+# The watchdog's: its snapshot also says whether today's digest went out, so a few checks
+# that kept none (an outage, dry runs) must not lose it.
+WATCHDOG_RUNS_LOOKED_AT = 30
 ARTIFACT_LIMIT = 1024 * 1024  # bytes of the zipped artifact; a snapshot is under 1 KB
 SNAPSHOT_LIMIT = 64 * 1024  # bytes of the snapshot inside it
 LOOKUP_BUDGET = 15.0  # seconds for the whole look-up; the report must not wait on history
@@ -97,7 +100,7 @@ def _lookup(
         run = repo.get_workflow_run(int(run_id))
         workflow = repo.get_workflow(run.workflow_id)
         for looked, other in enumerate(workflow.get_runs(branch=run.head_branch)):
-            if looked > RUNS_LOOKED_AT:
+            if looked > (WATCHDOG_RUNS_LOOKED_AT if kind == "watchdog" else RUNS_LOOKED_AT):
                 return None
             head = other.head_repository  # None once a fork is deleted
             if head is None or head.full_name != repository:
@@ -112,7 +115,7 @@ def _lookup(
             raise SharedNameError(
                 f"another step or matrix leg of this run already keeps a snapshot called {name}, "
                 "so their histories would mix: this step keeps none. Give each report step of "
-                "one kind in a job its own `history-key`"
+                "one kind (and each watchdog step) in a job its own `history-key`"
             )
     except GithubException as exc:
         if exc.status in (401, 403):

@@ -93,6 +93,8 @@ def action(
         run_url=result.run_url,
         local_run=config.github.act,
         thresholds=config.thresholds,
+        run_id=config.github.run_id,
+        attempt=config.github.run_attempt,
     )
     try:
         data = metrics_file.load(config.metrics_file, config.report, now)
@@ -159,13 +161,18 @@ def watch(
     )
     model = watchdog.model(findings, ctx)
     done = digest.since(previous, now, config.timezone)  # kept until a digest goes out
+    if result.history_unread:  # up to when is unknown: any digest due may have gone out
+        done = now - 2 * digest.DAY
     muted = config.mute_until is not None and now < config.mute_until
     if digest.due(config.digest_at, done, now, config.timezone) and not muted:
         if result.history_unread:  # whether today's went out is unknown: never twice a day
             done = now
-            runner.log(
-                "No daily digest this time: the watchdog's own history, which says whether "
-                "today's went out, could not be read"
+            runner.annotate(
+                "warning",
+                "Echo Notify watchdog: no daily digest this time",
+                "The watchdog's own snapshot, which says whether today's digest went out, "
+                "could not be read, so none is posted rather than one twice. The next one goes "
+                f"out at the first check after the next {config.digest_at:%H:%M}.",
             )
         else:
 

@@ -78,6 +78,14 @@ class Context:
     local_run: bool
     thresholds: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(THRESHOLDS))
     previous: Snapshot | None = None
+    run_id: str = ""  # GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT: what makes this run a re-run
+    attempt: int = 1
+
+    @property
+    def rerun(self) -> bool:
+        """This run is a re-run, and the previous snapshot its earlier attempt's."""
+        before = self.previous
+        return before is not None and before.run_id == self.run_id and before.attempt < self.attempt
 
 
 def build(metrics: Metrics, ctx: Context) -> Model:
@@ -96,12 +104,12 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         severity = "warning"
     else:
         severity = "ok"
-    streak = advance(ctx.previous, severity, ctx.job_status, metrics.timestamp)
+    streak = advance(ctx.previous, severity, ctx.job_status, metrics.timestamp, rerun=ctx.rerun)
     failed = ctx.job_status != "success"
     point = Point(
         time=metrics.timestamp, severity=severity, failed=failed, figures=figures, levels=levels
     )
-    window = carried(ctx.previous, point)
+    window = carried(ctx.previous, point, rerun=ctx.rerun)
     since = _since(ctx, figures, streak, metrics.timestamp)
     variables = {
         **_common(metrics.timestamp, ctx),
@@ -136,7 +144,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
 def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMetrics) -> Model:
     """The short alert sent when there is no report to render (reports.md)."""
     severity: Level = "warning" if ctx.job_status == "success" else "critical"
-    streak = advance(ctx.previous, severity, ctx.job_status, ctx.now)
+    streak = advance(ctx.previous, severity, ctx.job_status, ctx.now, rerun=ctx.rerun)
     failed = ctx.job_status != "success"
     point = Point(time=ctx.now, severity=severity, failed=failed, figures={}, levels={})
     variables = {
@@ -160,7 +168,7 @@ def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMet
         recovered=ended(ctx.previous, streak),
         current=False,
         variables=variables,
-        window=carried(ctx.previous, point),
+        window=carried(ctx.previous, point, rerun=ctx.rerun),
     )
 
 

@@ -245,11 +245,11 @@ def _window(data: Any) -> tuple[Point, ...]:
     return tuple(Point.parse(item) for item in data[-WINDOW:])
 
 
-def carried(previous: Snapshot | None, point: Point) -> tuple[Point, ...]:
-    """This run's window: the previous run's, then this run, the oldest dropped past WINDOW."""
-    # A re-run reporting the same metrics (the same time) replaces its first attempt's point.
-    earlier = tuple(p for p in previous.runs if p.time != point.time) if previous else ()
-    return (*earlier, point)[-WINDOW:]
+def carried(previous: Snapshot | None, point: Point, *, rerun: bool = False) -> tuple[Point, ...]:
+    """This run's window: the previous run's, then this run, the oldest dropped past WINDOW;
+    a re-run (``previous`` is an earlier attempt of this run) replaces that attempt's point."""
+    earlier = previous.runs if previous else ()
+    return (*(earlier[:-1] if rerun else earlier), point)[-WINDOW:]
 
 
 def _object(data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -290,16 +290,20 @@ def _count(value: Any) -> int:
     return value
 
 
-def advance(previous: Snapshot | None, severity: Level, job_status: str, time: datetime) -> Streak:
+def advance(
+    previous: Snapshot | None, severity: Level, job_status: str, time: datetime, *, rerun: bool
+) -> Streak:
     """This run's streak: the previous one plus this run when it had a problem, else none.
-    Every run counts, delivered or not: its snapshot is kept whatever became of the message."""
+    Every run counts, delivered or not: its snapshot is kept whatever became of the message;
+    a re-run counts once (it takes the place of the attempt before it)."""
     if severity == "ok":
         return Streak()
     failed, cancelled = job_status != "success", int(job_status == "cancelled")
     if previous and previous.streak.count and previous.streak.since:
         before = previous.streak
+        count = before.count + (not rerun)
         return Streak(
-            before.count + 1, before.since, before.failed and failed, before.cancelled + cancelled
+            count, before.since, before.failed and failed, min(before.cancelled + cancelled, count)
         )
     return Streak(1, time, failed, cancelled)
 

@@ -152,11 +152,11 @@ class Watchdog:
         out = io.StringIO()
         now = when or datetime(2026, 1, 15, hour, 0, tzinfo=NEW_YORK)
         code = main(env, out, argv=["watchdog"], now=lambda: now)
-        snapshot = work / "temp" / "echo-notify" / "echo-notify-watch-watchdog" / "watchdog.json"
-        if snapshot.exists():
-            self.actions.upload(
-                self.run_id, "echo-notify-watch-watchdog", "watchdog.json", snapshot.read_bytes()
-            )
+        outputs = parse_outputs((work / "files" / "set_output").read_text())
+        name = outputs.get("history-artifact", "")  # what the composite's upload step uploads
+        snapshot = work / "temp" / "echo-notify" / name / "watchdog.json"
+        if name and snapshot.exists():
+            self.actions.upload(self.run_id, name, "watchdog.json", snapshot.read_bytes())
         created = [
             json.loads(r["body"])["content"]
             for r in self.echo.store.requests[before:]

@@ -23,7 +23,7 @@ def ny(*args: int) -> datetime:
 
 
 NOW = ny(2026, 1, 16, 9, 0)
-MIDNIGHT = ny(2026, 1, 16, 0, 0)  # `since` on the very first check of Jan 16
+MIDNIGHT = ny(2026, 1, 16, 0, 0) - timedelta(microseconds=1)  # `since` at the first check
 
 
 @pytest.mark.parametrize(
@@ -71,6 +71,7 @@ def test_due_is_read_in_the_timezone_whatever_the_clock_zone() -> None:
 def test_since_the_last_digest_else_the_last_check_else_midnight() -> None:
     snapshot = watchdog_snapshot(digest=None)
     assert since(None, NOW, NY) == MIDNIGHT  # the first check: only today's time counts
+    assert due(time(0, 0), MIDNIGHT, NOW, NY)  # 00:00 too
     assert since(snapshot, NOW, NY) == snapshot.time  # `digest-at` newly set
     assert since(replace(snapshot, digest=MIDNIGHT), NOW, NY) == MIDNIGHT
 

@@ -54,7 +54,7 @@ GAUGES = frozenset({"capacity"})
     ],
 )
 def test_advance(previous: Snapshot | None, severity: str, status: str, expected: Streak) -> None:
-    assert advance(previous, severity, status, T) == expected  # type: ignore[arg-type]
+    assert advance(previous, severity, status, T, rerun=False) == expected  # type: ignore[arg-type]
 
 
 def test_ended_is_the_previous_streak_or_the_recovery_it_still_owes() -> None:
@@ -172,12 +172,17 @@ def test_the_window_reads_back_capped_and_an_old_snapshot_is_a_window_of_one() -
     assert carried(read, later) == (*(point,) * (WINDOW - 1), later)
 
 
-def test_a_re_run_of_the_same_metrics_replaces_its_point() -> None:
-    """A re-run reporting the same file (its time) is one run in the window, not two."""
+def test_a_re_run_replaces_its_earlier_attempt_in_the_window_and_the_streak() -> None:
+    """A re-run (the previous snapshot is an earlier attempt of this run) is one run, not two:
+    in the window (its point replaces the attempt's) and in the streak (not one more)."""
     first = replace(OK.point, figures={"added": 92})
     rerun = replace(first, severity="warning")
-    kept = carried(replace(OK, window=(first,)), rerun)
-    assert kept == (rerun,)
+    assert carried(replace(OK, window=(first,)), rerun, rerun=True) == (rerun,)
+    assert carried(replace(OK, window=(first,)), rerun) == (first, rerun)  # another run
+    attempt = replace(OK, severity="warning", streak=Streak(2, T, False, 0))
+    assert advance(attempt, "warning", "success", T, rerun=True).count == 2
+    assert advance(attempt, "warning", "success", T, rerun=False).count == 3
+    assert advance(attempt, "ok", "success", T, rerun=True) == Streak()
 
 
 @pytest.mark.parametrize(
