@@ -5,30 +5,17 @@ user sees and what is right."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.fake_github import Actions, Run, Workflow, fake_actions
+from tests.fake_github import Actions, Run, Workflow
 from tests.helpers import Fault, ScriptedEcho
-from tests.pipeline import NEW_YORK, Check, Pipeline, Watchdog, sync
+from tests.integration.test_digest_attack import actions, dog, ny
+from tests.pipeline import Check, Pipeline, Watchdog, sync
 
-
-@pytest.fixture
-def actions() -> Iterator[Actions]:
-    with fake_actions(Actions(workflows=[])) as state:
-        yield state
-
-
-@pytest.fixture
-def dog(tmp_path: Path, echo: ScriptedEcho, actions: Actions) -> Watchdog:
-    return Watchdog(tmp_path, echo, actions)
-
-
-def ny(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=NEW_YORK)
+__all__ = ["actions", "dog"]  # the first review's fixtures: a fake API and a watchdog
 
 
 def watched(actions: Actions, finished: datetime) -> None:
