@@ -14,40 +14,23 @@ import argparse
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from tests.fake_github import Actions, fake_actions
-from tests.helpers import ScriptedEcho, running
-from tests.pipeline import (
-    NEW_YORK,
-    PIPELINES,
-    Pipeline,
-    Watchdog,
-    a_day_of_pipelines,
-    three_workflows,
-)
+from tests.pipeline import DIGEST_MORNING, PIPELINES, digest_morning
 
 
 def one_round() -> tuple[float, float, int]:
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        running(ScriptedEcho()) as echo,
-        fake_actions(Actions(workflows=three_workflows())) as actions,
-    ):
-        assert isinstance(echo, ScriptedEcho)
-        a_day_of_pipelines(Pipeline(Path(tmp), echo, actions), actions)
-        dog = Watchdog(Path(tmp), echo, actions)
-        nine = datetime(2026, 1, 16, 9, 0, tzinfo=NEW_YORK)
+    with tempfile.TemporaryDirectory() as tmp, digest_morning(Path(tmp)) as dog:
         inputs = {"workflows": PIPELINES, "digest-at": "09:00"}
-        before = len(actions.seen)
+        before = len(dog.actions.seen)
         start = time.perf_counter()
-        check = dog.check(0, when=nine, **inputs)
+        check = dog.check(0, when=DIGEST_MORNING, **inputs)
         with_digest = time.perf_counter() - start
-        requests = len(actions.seen) - before
+        requests = len(dog.actions.seen) - before
         assert check.outputs["digest-id"], check.log
         start = time.perf_counter()
-        dog.check(0, when=nine + timedelta(hours=1), **inputs)
+        dog.check(0, when=DIGEST_MORNING + timedelta(hours=1), **inputs)
         without = time.perf_counter() - start
     return with_digest, without, requests
 

@@ -52,10 +52,13 @@ def due(at: time | None, since: datetime, now: datetime, zone: ZoneInfo) -> bool
     return since < moment
 
 
-def since(previous: Snapshot | None, now: datetime, zone: ZoneInfo) -> datetime:
+def since(previous: Snapshot | None, now: datetime, zone: ZoneInfo, *, unread: bool) -> datetime:
     """Up to when the digests are done: as the previous check kept it, or (a check from before
     `digest-at` was set) that check's time; without a previous check, just before this day's
-    midnight in `zone`, so only today's time counts (00:00 too)."""
+    midnight in `zone`, so only today's time counts (00:00 too). When the look-up of the
+    previous check failed (``unread``), unknown: long ago, so any digest due may have gone out."""
+    if unread:
+        return now - 2 * DAY
     if previous is not None:
         return previous.digest or previous.time
     midnight = datetime.combine(now.astimezone(zone).date(), time(), tzinfo=zone)

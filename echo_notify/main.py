@@ -53,10 +53,7 @@ class Result:
     history_unread: bool = False  # the previous snapshot's look-up failed (not: none found)
 
     def outputs(self) -> dict[str, str]:
-        both = self.common()
-        return {**both, "digest-id": self.digest_id} if self.report == "watchdog" else both
-
-    def common(self) -> dict[str, str]:
+        digest_id = {"digest-id": self.digest_id} if self.report == "watchdog" else {}
         return {
             "message-id": self.message_id,
             "delivered": "true" if self.outcome == "delivered" else "false",
@@ -69,6 +66,7 @@ class Result:
             "posted": "true" if self.outcome == "delivered" else "false",
             "reason": REASONS.get(self.quiet, ""),
             "history-artifact": self.history_artifact,
+            **digest_id,
         }
 
 
@@ -160,9 +158,8 @@ def watch(
         previous=previous,
     )
     model = watchdog.model(findings, ctx)
-    done = digest.since(previous, now, config.timezone)  # kept until a digest goes out
-    if result.history_unread:  # up to when is unknown: any digest due may have gone out
-        done = now - 2 * digest.DAY
+    # Up to when digests are done, kept in the snapshot until one goes out.
+    done = digest.since(previous, now, config.timezone, unread=result.history_unread)
     muted = config.mute_until is not None and now < config.mute_until
     if digest.due(config.digest_at, done, now, config.timezone) and not muted:
         if result.history_unread:  # whether today's went out is unknown: never twice a day

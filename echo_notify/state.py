@@ -291,7 +291,12 @@ def _count(value: Any) -> int:
 
 
 def advance(
-    previous: Snapshot | None, severity: Level, job_status: str, time: datetime, *, rerun: bool
+    previous: Snapshot | None,
+    severity: Level,
+    job_status: str,
+    time: datetime,
+    *,
+    rerun: bool = False,
 ) -> Streak:
     """This run's streak: the previous one plus this run when it had a problem, else none.
     Every run counts, delivered or not: its snapshot is kept whatever became of the message;

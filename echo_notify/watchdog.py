@@ -120,7 +120,7 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
     """The watchdog's message: the problems, or (when they just cleared) all well again."""
     levels: dict[str, Level | None] = {f.workflow: f.level for f in findings}
     severity: Level = "critical" if any(f.problem for f in findings) else "ok"
-    streak = advance(ctx.previous, severity, "success", ctx.now, rerun=False)  # a check is a check
+    streak = advance(ctx.previous, severity, "success", ctx.now)
     recovered = ended(ctx.previous, streak)
     now = ctx.now.astimezone(ctx.timezone)
     shown = [shown_finding(f, ctx) for f in findings]

@@ -18,23 +18,15 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fake_github import Actions, fake_actions  # noqa: E402 -- after the path: our own
+from tests.fake_github import fake_actions  # noqa: E402 -- after the path: the repository's own
 from tests.helpers import EXAMPLES, ScriptedEcho, running  # noqa: E402
-from tests.pipeline import (  # noqa: E402
-    NEW_YORK,
-    PIPELINES,
-    Pipeline,
-    Watchdog,
-    a_day_of_pipelines,
-    three_workflows,
-)
+from tests.pipeline import DIGEST_MORNING, PIPELINES, Pipeline, digest_morning  # noqa: E402
 
 Metrics = dict[str, object]
 
@@ -111,17 +103,8 @@ def run(case: Case) -> Shown:
 def run_digest() -> Shown:
     """The watchdog's daily digest at 9 AM on Jan 16, after a day of the three pipelines
     (tests/pipeline.py, the day the digest's golden files show)."""
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        running(ScriptedEcho()) as echo,
-        fake_actions(Actions(workflows=three_workflows())) as actions,
-    ):
-        assert isinstance(echo, ScriptedEcho)
-        a_day_of_pipelines(Pipeline(Path(tmp), echo, actions), actions)
-        nine = datetime(2026, 1, 16, 9, 0, tzinfo=NEW_YORK)
-        check = Watchdog(Path(tmp), echo, actions).check(
-            0, when=nine, workflows=PIPELINES, **{"digest-at": "09:00"}
-        )
+    with tempfile.TemporaryDirectory() as tmp, digest_morning(Path(tmp)) as dog:
+        check = dog.check(0, when=DIGEST_MORNING, workflows=PIPELINES, **{"digest-at": "09:00"})
     if check.code != 0 or not check.outputs.get("digest-id"):
         sys.exit(f"gallery: the digest's check failed (exit {check.code}):\n{check.log}")
     return Shown(check.content, check.summary)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -14,8 +16,8 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from echo_notify.main import main
-from tests.fake_github import Actions, Artifact, Run, Workflow, zipped
-from tests.helpers import EXAMPLES, ROOT, ScriptedEcho, parse_outputs, runner_env
+from tests.fake_github import Actions, Artifact, Run, Workflow, fake_actions, zipped
+from tests.helpers import EXAMPLES, ROOT, ScriptedEcho, parse_outputs, runner_env, running
 
 TOKEN = "ghs_insightToken42"
 WATCHED = "cold-email-sync.yml: 2h\ndrain-leads.yml: 5h"
@@ -229,3 +231,20 @@ def a_day_of_pipelines(pipeline: Pipeline, actions: Actions) -> None:
             pipeline.run(drain, 0, when=when, report="drain")
     poller = actions.workflows[2]
     poller.runs.insert(0, Run(7000, created_at=(DAY_START + timedelta(hours=23)).isoformat()))
+
+
+DIGEST_MORNING = datetime(2026, 1, 16, 9, 0, tzinfo=NEW_YORK)  # the check after that day
+
+
+@contextmanager
+def digest_morning(tmp: Path) -> Iterator[Watchdog]:
+    """A day of the three pipelines played into a fake GitHub API, and the watchdog (its
+    Echo on loopback) whose check at DIGEST_MORNING reads them back: the gallery's digest,
+    the digest's benchmark."""
+    with (
+        running(ScriptedEcho()) as echo,
+        fake_actions(Actions(workflows=three_workflows())) as actions,
+    ):
+        assert isinstance(echo, ScriptedEcho)
+        a_day_of_pipelines(Pipeline(tmp, echo, actions), actions)
+        yield Watchdog(tmp, echo, actions)

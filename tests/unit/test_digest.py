@@ -70,10 +70,14 @@ def test_due_is_read_in_the_timezone_whatever_the_clock_zone() -> None:
 
 def test_since_the_last_digest_else_the_last_check_else_midnight() -> None:
     snapshot = watchdog_snapshot(digest=None)
-    assert since(None, NOW, NY) == MIDNIGHT  # the first check: only today's time counts
+    assert (
+        since(None, NOW, NY, unread=False) == MIDNIGHT
+    )  # the first check: only today's time counts
     assert due(time(0, 0), MIDNIGHT, NOW, NY)  # 00:00 too
-    assert since(snapshot, NOW, NY) == snapshot.time  # `digest-at` newly set
-    assert since(replace(snapshot, digest=MIDNIGHT), NOW, NY) == MIDNIGHT
+    unknown = since(snapshot, NOW, NY, unread=True)  # the look-up failed: any due may have gone
+    assert due(NINE, unknown, NOW, NY) and unknown < NOW - timedelta(days=1)
+    assert since(snapshot, NOW, NY, unread=False) == snapshot.time  # `digest-at` newly set
+    assert since(replace(snapshot, digest=MIDNIGHT), NOW, NY, unread=False) == MIDNIGHT
 
 
 @pytest.mark.parametrize(
