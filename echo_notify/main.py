@@ -252,17 +252,10 @@ def conclude(
     """Post the message unless the notify policy says not to (state.decide), keep this run's
     snapshot whatever became of the message (every run counts once in its history), and tell
     the dead-man check when real, current data was posted or rightly withheld."""
-    policy = config.policy
-    if watching:  # the watchdog posts problems and their end, reminding as reports do
-        policy = replace(policy, notify_on="problems", alert_after=1)
-    decision = state.decide(
-        policy,
-        model.snapshot("", 1),
-        ctx.previous,
-        ctx.now,
-        recovered=model.recovered,
-        gauges=report.GAUGES,
-    )
+    previous = ctx.previous
+    this = model.snapshot("", 1)
+    facts = state.facts(previous, this, ctx.now, gauges=report.GAUGES)
+    decision = state.decide(config.policy, previous.channel if previous else state.Channel(), facts)
     if watching and decision.quiet == "ok":
         decision = replace(decision, quiet="well")
     mention = config.mention if state.pings(config.mention_on, model.severity, decision) else ""
@@ -349,8 +342,13 @@ def keep(
     run = config.github
     if run.runner_temp is None or model.kind not in history.KINDS or result.shared_history:
         return
-    snapshot = state.settle(
-        model.snapshot(run.run_id, run.run_attempt), outcome, model.recovered, decision
+    channel = decision.after(outcome)
+    snapshot = replace(
+        model.snapshot(run.run_id, run.run_attempt),
+        announced="yes" if outcome == "delivered" else "maybe" if outcome == "unknown" else "no",
+        told=channel.told,
+        owed=channel.owed,
+        muted=channel.muted,
     )
     name = history.artifact_name(run.job, model.kind, config.history_key)
     try:

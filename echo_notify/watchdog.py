@@ -12,7 +12,7 @@ from . import cancel
 from .config import Watch
 from .errors import ActionError
 from .report import QUIET_DEFAULTS, Context, Model, date_shown
-from .state import Level, Point, advance, carried, ended
+from .state import Level, Point, advance, carried
 
 if TYPE_CHECKING:
     from github import Github
@@ -121,7 +121,6 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
     levels: dict[str, Level | None] = {f.workflow: f.level for f in findings}
     severity: Level = "critical" if any(f.problem for f in findings) else "ok"
     streak = advance(ctx.previous, severity, "success", ctx.now)
-    recovered = ended(ctx.previous, streak)
     now = ctx.now.astimezone(ctx.timezone)
     shown = [shown_finding(f, ctx) for f in findings]
     variables = {
@@ -131,7 +130,6 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
         "severity": severity,
         "findings": shown,
         "problems": [f for f in shown if f["problem"]],
-        "recovered": recovered is not None,
         "run_url": ctx.run_url,
         "local_run": ctx.local_run,
         "branch": branch_hint,
@@ -145,7 +143,6 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
         failed=False,
         levels=levels,
         streak=streak,
-        recovered=recovered,
         detail={f.workflow: f.problem for f in findings if f.problem},
         variables=variables,
         # Each check's level per workflow: the daily digest counts the checks that found one late.
