@@ -297,7 +297,10 @@ YEARS = (2000, 2999)  # the times a snapshot keeps, and so the metrics file's ti
 
 def keepable(stamp: datetime) -> bool:
     """A time the history can keep: far from the ends of the calendar in any zone."""
-    return YEARS[0] <= stamp.astimezone(UTC).year <= YEARS[1]
+    try:
+        return YEARS[0] <= stamp.astimezone(UTC).year <= YEARS[1]
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the calendar's end in UTC
+        return False
 
 
 def _level(value: Any, required: bool = False) -> Level | None:
