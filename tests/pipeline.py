@@ -153,7 +153,7 @@ class Watchdog:
             action=ROOT / "watchdog",
             extra={
                 "GITHUB_API_URL": self.actions.api,
-                "GITHUB_RUN_ID": str(run_id),
+                "GITHUB_RUN_ID": str(self.run_id),
                 "GITHUB_JOB": "watch",
                 "RUNNER_TEMP": str(work / "temp"),
             },
