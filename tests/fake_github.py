@@ -31,7 +31,7 @@ class Artifact:
     data: bytes  # the zip, as storage serves it
     expired: bool = False
     size: int | None = None  # what the API says, when it lies
-    created_at: str = "2026-01-15T20:00:00Z"  # when it was uploaded
+    created_at: str = "2026-01-01T00:00:00Z"  # when it was uploaded (tests that set none: long ago)
 
 
 @dataclass

@@ -58,8 +58,9 @@ class Pipeline:
         **inputs: str,
     ) -> Step:
         """One run (``attempt`` above 1: a re-run of the latest one, or of run ``rerun_of``;
-        ``again``: another step of the latest run, or another leg of its matrix) at ``hour`` o'clock in New
-        York on Jan 15, 2026 (or ``when``), the clock reading ``now`` (else the same time);
+        ``again``: another step of the latest run, or another leg of its matrix) at ``hour``
+        o'clock in New York on Jan 15, 2026 (or ``when``), the clock reading ``now`` (else the
+        same time);
         ``None`` metrics: the pipeline crashed before writing its file; ``timestamp``: the
         file's, as written (else the run's time)."""
         stamp = when or datetime(2026, 1, 15, hour, 0, tzinfo=NEW_YORK)

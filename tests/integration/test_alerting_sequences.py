@@ -4,7 +4,9 @@ The policy's promises as a class are checked in test_alerting_properties.py."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import datetime, timedelta
 
 import pytest
@@ -145,9 +147,6 @@ def test_a_timestamp_the_history_cannot_keep_is_bad_data_not_a_poisoned_history(
 
 def kept(pipeline: Pipeline) -> str:
     """The newest snapshot the fake API holds."""
-    import io
-    import zipfile
-
     runs = pipeline.actions.workflows[pipeline.workflow].runs
     artifact = next(a for r in runs for a in r.artifacts)
     with zipfile.ZipFile(io.BytesIO(artifact.data)) as archive:
