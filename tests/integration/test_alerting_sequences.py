@@ -151,3 +151,24 @@ def kept(pipeline: Pipeline) -> str:
     artifact = next(a for r in runs for a in r.artifacts)
     with zipfile.ZipFile(io.BytesIO(artifact.data)) as archive:
         return archive.read(archive.namelist()[0]).decode()
+
+
+def test_a_crash_without_a_file_leaves_the_next_runs_summary_whole(pipeline: Pipeline) -> None:
+    """A run with no metrics file leaves a point with no figures in the window; the charts of
+    the runs after it leave that point out (the job summary was not written at all)."""
+    pipeline.run(None, 9, **PROBLEMS)
+    step = pipeline.run(sync(95), 10, **PROBLEMS)
+    assert "could not write" not in step.log, step.log
+    assert "xychart-beta" in step.summary
+
+
+def test_critical_then_ok_under_a_mute_then_a_warning_then_ok_says_back_to_normal(
+    pipeline: Pipeline,
+) -> None:
+    assert pipeline.run(sync(70), 9, **PROBLEMS).outputs["posted"] == "true"
+    muted = pipeline.run(sync(95), 10, **{**PROBLEMS, "mute-until": "2026-01-15 10:30"})
+    assert muted.outputs["reason"] == "muted"
+    warning = pipeline.run(sync(85), 11, **PROBLEMS)
+    assert warning.outputs["posted"] == "true" and "the mute is over" not in warning.content
+    back = pipeline.run(sync(95), 12, **PROBLEMS)
+    assert "✅ Back to normal after 1 sync with problems" in back.content
