@@ -234,3 +234,23 @@ def test_a_watched_age_is_at_least_a_minute(age: str, ok: bool) -> None:
     else:
         with pytest.raises(InputError, match="from 1 minute to 90 days"):
             watches(f"sync.yml: {age}")
+
+
+def test_the_watchdog_posts_problems_at_once_whatever_the_environment_says(
+    tmp_path: Path,
+) -> None:
+    """The watchdog has no `notify-on` or `alert-after`: a stray INPUT_ variable (a job's env)
+    must not make it wait or post every check."""
+    (tmp_path / "files").mkdir()
+    env = runner_env(
+        tmp_path,
+        tmp_path / "files",
+        {"workflows": "cold-email-sync.yml: 2h", "echo-url": "https://echo.example.com"},
+        github_token="ghs_x",
+        action=ROOT / "watchdog",
+    )
+    env.update({"INPUT_ALERT-AFTER": "3", "INPUT_NOTIFY-ON": "always"})
+    policy = load_config(env, watchdog=True).policy
+    assert (policy.notify_on, policy.alert_after) == ("problems", 1)
+    env["INPUT_METRICS-FILE"] = "sync.json"
+    assert load_config(env).policy.alert_after == 3  # a report reads them
