@@ -354,7 +354,7 @@ def advance(
 # loud to be; `decide` says whether the run posts, which message, and why not; `Decision.after`
 # gives the state the next run starts from, once the message's fate is known. The promises it
 # keeps are written in docs/alerting.md and checked over random sequences of runs
-# (tests/integration/test_policy_properties.py).
+# (tests/integration/test_alerting_properties.py).
 
 
 @dataclass(frozen=True, kw_only=True)

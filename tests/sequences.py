@@ -45,8 +45,8 @@ PROMISES = (
     "a change is said",
     "never twice",
     "no repeat",
-    "owed recovery posted",
-    "nothing while muted",
+    "the owed recovery",
+    "muted is quiet",
     "posted means sent",
     "calm after calm is quiet",
     "no traceback",
@@ -190,7 +190,7 @@ class Sequence:
             and "could not write" not in log
             and "Traceback" not in log,
         )
-        self._promise("nothing while muted", muted, not sent and not content)
+        self._promise("muted is quiet", muted, not sent and not content)
         self._promise(
             "posted means sent",
             True,
@@ -198,7 +198,7 @@ class Sequence:
         )
         self._promise("never twice", recovery, self.last == "problem")
         self._promise(
-            "owed recovery posted",
+            "the owed recovery",
             not problem and not muted and clean and self.last == "problem",
             recovery and sent,
         )
