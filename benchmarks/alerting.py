@@ -90,17 +90,20 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     seeds = [args.seed * 1_000_003 + i for i in range(args.sequences)]
-    chunks = [seeds[i :: args.jobs] for i in range(args.jobs)]
+    chunks = [seeds[i : i + 50] for i in range(0, len(seeds), 50)]
     start = time.perf_counter()
     exercised: Counter[str] = Counter()
     violated: Counter[str] = Counter()
-    runs, examples = 0, []
+    runs, examples, done = 0, [], 0
     with ProcessPoolExecutor(args.jobs) as pool:
         for e, v, r, x in pool.map(play, chunks):
             exercised += e
             violated += v
             runs += r
             examples += x
+            done += 50
+            if done % 1000 == 0 and done < args.sequences:  # a long run shows it is alive
+                print(f"… {done} sequences, {sum(violated.values())} violations", flush=True)
     took = time.perf_counter() - start
     print(
         f"{args.sequences} sequences, {runs} runs through main() in {took:.0f} s (seed {args.seed})"
