@@ -222,7 +222,12 @@ def alerting(model: Model, decision: Decision, ctx: Context, mention: str = "") 
             for gauge, level in model.levels.items()
             if level in ("warning", "critical")
         ]
-        still = {**_shown(model.streak, ctx, zone), "gauges": gauges, "workflows": model.detail}
+        still = {
+            **_shown(model.streak, ctx, zone),
+            "gauges": gauges,
+            "workflows": model.detail,  # the watchdog's; a report's causes that are not gauges
+            "causes": [f"{cause}:{value}" for cause, value in model.detail.items()],
+        }
     unmuted = None
     if decision.unmuted and problem:
         then = decision.unmuted.astimezone(ctx.timezone)

@@ -172,3 +172,24 @@ def test_critical_then_ok_under_a_mute_then_a_warning_then_ok_says_back_to_norma
     assert warning.outputs["posted"] == "true" and "the mute is over" not in warning.content
     back = pipeline.run(sync(95), 12, **PROBLEMS)
     assert "✅ Back to normal after 1 sync with problems" in back.content
+
+
+@pytest.mark.parametrize(
+    ("metrics", "said"),
+    [
+        ({"errors": []}, "🔁 Still: no figures since 9:00 AM (5th sync with problems in a row)"),
+        (
+            {**sync(95), "errors": ["x"]},
+            "🔁 Still: errors logged since 9:00 AM (5th sync with problems in a row)",
+        ),
+        (None, "🔁 Still: no metrics file since 9:00 AM (5th sync with problems in a row)"),
+    ],
+    ids=["no figures", "errors logged", "no file"],
+)
+def test_a_reminder_names_a_cause_that_is_not_a_gauge(
+    pipeline: Pipeline, metrics: dict[str, object] | None, said: str
+) -> None:
+    for hour in (9, 10, 11, 12):
+        pipeline.run(metrics, hour, **PROBLEMS)
+    reminder = pipeline.run(metrics, 13, **PROBLEMS)
+    assert said in reminder.content, reminder.content
