@@ -279,3 +279,16 @@ def test_the_switch_off_countdown_then_the_disabled_alert(dog: Watchdog, actions
     off = dog.check(0, when=at(15, "13:50"), **inputs)
     assert "*Cold Email Sync* is disabled after 60 days without activity" in off.content
     assert "`gh workflow enable cold-email-sync.yml`" in off.content
+
+
+@pytest.mark.parametrize(
+    ("inputs", "said"),
+    [
+        ({"grace": "soon"}, "Input 'grace' must be a duration from 1 minute to 1 day"),
+        ({"grace": "2d"}, "Input 'grace' must be a duration from 1 minute to 1 day"),
+        ({"missed-runs": "0"}, "Input 'missed-runs' must be a number of runs from 1 to 100"),
+    ],
+)
+def test_bad_grace_or_missed_runs(dog: Watchdog, inputs: dict[str, str], said: str) -> None:
+    check = dog.check(11, workflows=WATCHED, **inputs)
+    assert check.code == 1 and said in check.log and check.content == ""
