@@ -185,6 +185,23 @@ def day(kind: str, window: tuple[Point, ...], now: datetime, zone: tzinfo) -> di
     }
 
 
+def scheduled(finding: Finding, now: datetime) -> dict[str, Any] | None:
+    """The day's due runs of a workflow judged by its schedule: how many, how many ran, how
+    many were missed, how many late and the longest delay in minutes (runs still waiting for
+    their time, or the next one, are not counted yet). None without a schedule."""
+    day_ = [d for d in finding.due if d.time > now - DAY and d.status != "waiting"]
+    if not finding.schedule or not day_:
+        return None
+    late = [d.delay for d in day_ if d.status == "late" and d.delay is not None]
+    return {
+        "due": len(day_),
+        "ran": sum(d.status != "missed" for d in day_),
+        "missed": sum(d.status == "missed" for d in day_),
+        "late": len(late),
+        "longest": round(max(late).total_seconds() / 60) if late else None,
+    }
+
+
 def variables(
     findings: list[Finding],
     reads: dict[str, Read],
@@ -226,6 +243,7 @@ def variables(
                 **shown_finding(finding, ctx),
                 "url": f"{workflows_url}/{finding.workflow}",
                 "reports": reports,
+                "scheduled": scheduled(finding, ctx.now),
                 "unread": unread,
                 "error": found.error if found else "",
                 "checks": len(today),

@@ -4,6 +4,7 @@ missed runs in a row, `all`, the 60-day switch-off ahead, and every bad line."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -292,3 +293,30 @@ def test_the_switch_off_countdown_then_the_disabled_alert(dog: Watchdog, actions
 def test_bad_grace_or_missed_runs(dog: Watchdog, inputs: dict[str, str], said: str) -> None:
     check = dog.check(11, workflows=WATCHED, **inputs)
     assert check.code == 1 and said in check.log and check.content == ""
+
+
+def digest_of(dog: Watchdog) -> str:
+    return next(
+        json.loads(r["body"])["content"]
+        for r in dog.echo.store.requests
+        if r["path"] == "/api/v1/messages" and "Daily digest" in r["body"]
+    )
+
+
+def test_the_digest_counts_the_days_scheduled_runs(dog: Watchdog, actions: Actions) -> None:
+    """The sync: every run of the day, two of them late (12 and 18 minutes, past the 10-minute
+    grace), one 8 minutes late (within it). The drain: 3 of its 12 missed, never in a row."""
+    sync = actions.workflows[0]
+    sync.runs = every(30, at(15, "09:30"), at(16, "09:00"))
+    for run, minutes in zip(sync.runs[3:6], (12, 8, 18), strict=True):
+        late = datetime.fromisoformat(run.created_at) + timedelta(minutes=minutes)
+        run.created_at = late.isoformat()
+    skipped = (utc(15, 16), utc(15, 22), utc(16, 6))
+    actions.workflows[1].runs = every(120, utc(15, 14), utc(16, 14), skip=skipped)
+    check = dog.check(9, when=at(16, "09:05"), workflows=WATCHED, **{"digest-at": "09:00"})
+    assert check.code == 0 and check.outputs["severity"] == "ok", check.log
+    lines = digest_of(dog).splitlines()
+    sync_at = next(i for i, line in enumerate(lines) if "|Cold Email Sync>*" in line)
+    drain_at = next(i for i, line in enumerate(lines) if "|Drain Leads>*" in line)
+    assert "• 🗓 48 of 48 scheduled runs (2 late, longest 18 min)" in lines[sync_at:drain_at]
+    assert "• 🗓 9 of 12 scheduled runs: 3 missed" in lines[drain_at:]
