@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cron_descriptor import CasingTypeEnum, ExpressionDescriptor, Options
 from cronsim import CronSim, CronSimError
 
+from .text import clean, cut, one_line
+
 FIELDS = ("minute", "hour", "day of the month", "month", "day of the week")
 ORDINALS = ("1st", "2nd", "3rd", "4th", "5th")
 
@@ -51,9 +53,10 @@ def read(text: str) -> tuple[Cron, ...]:
 
 def _cron(expression: str, zone_name: str) -> Cron:
     fields = expression.split()
+    quoted = repr(cut(one_line(clean(expression)), 60))  # as written, within reason
     if len(fields) != 5:
         raise ScheduleError(
-            f"the cron {expression!r} has {len(fields)} fields; GitHub takes 5 "
+            f"the cron {quoted} has {len(fields)} fields; GitHub takes 5 "
             "(minute, hour, day of the month, month, day of the week)"
         )
     for i, field in enumerate(fields):  # one field at a time, to name the bad one
@@ -63,19 +66,20 @@ def _cron(expression: str, zone_name: str) -> Cron:
             CronSim(" ".join(probe), datetime(2026, 1, 1, tzinfo=UTC))
         except CronSimError:
             raise ScheduleError(
-                f"the cron {expression!r} has a bad {FIELDS[i]} (the {ORDINALS[i]} field)"
+                f"the cron {quoted} has a bad {FIELDS[i]} (the {ORDINALS[i]} field)"
             ) from None
     try:
         CronSim(expression, datetime(2026, 1, 1, tzinfo=UTC))
     except CronSimError as exc:
-        raise ScheduleError(f"the cron {expression!r} cannot be read ({exc})") from None
+        raise ScheduleError(f"the cron {quoted} cannot be read ({exc})") from None
     if not zone_name:
         return Cron(expression, UTC)
     try:
         return Cron(expression, ZoneInfo(zone_name), zone_name)
     except (ZoneInfoNotFoundError, ValueError):
+        shown = repr(cut(one_line(clean(zone_name)), 60))
         raise ScheduleError(
-            f"the timezone {zone_name!r} is not an IANA time zone (e.g. America/New_York)"
+            f"the timezone {shown} is not an IANA time zone (e.g. America/New_York)"
         ) from None
 
 

@@ -257,7 +257,7 @@ def _crons(at: At, watch: Watch, workflow: Any) -> tuple[tuple[schedule.Cron, ..
     name = watch.workflow
     try:
         content = at.repo.get_contents(workflow.path, ref=at.branch)
-        crons = schedule.read(content.decoded_content.decode("utf-8"))
+        crons = schedule.read(content.decoded_content.decode("utf-8", errors="replace"))
     except UnknownObjectException:
         return (), f"{name} is not on the default branch ({at.branch})", ""
     except GithubException as exc:
@@ -266,10 +266,13 @@ def _crons(at: At, watch: Watch, workflow: Any) -> tuple[tuple[schedule.Cron, ..
             "is unknown this time: only whether it is disabled was checked."
         )
         return (), "", note
-    except UnicodeDecodeError:
-        return (), f"{name} is not UTF-8 text", ""
     except schedule.ScheduleError as exc:
         return (), f"{name}: {exc}", ""
+    except Exception as exc:  # noqa: BLE001 -- e.g. a file over the API's 1 MB: a notice
+        note = (
+            f"{workflow.path} could not be read ({type(exc).__name__}): only its state was checked."
+        )
+        return (), "", note
     if not crons:
         why = (
             f"{name} has no schedule (no `on.schedule` with a `cron`): give its line an age, "

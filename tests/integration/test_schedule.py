@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.fake_github import Actions, Run, Workflow, fake_actions
+from tests.fake_github import Actions, Run, fake_actions
 from tests.helpers import ScriptedEcho
-from tests.pipeline import Watchdog
+from tests.pipeline import Watchdog, three_workflows
 
 NY = ZoneInfo("America/New_York")
 EVERY_30 = "on:\n  schedule:\n    - cron: '*/30 * * * *'\n  workflow_dispatch:\njobs: {}\n"
@@ -55,25 +55,10 @@ def utc(day: int, hour: int, month: int = 1) -> datetime:
 
 @pytest.fixture
 def actions() -> Iterator[Actions]:
-    with fake_actions(Actions(workflows=[])) as state:
-        state.workflows.extend(
-            [
-                Workflow(
-                    id=1,
-                    path=".github/workflows/cold-email-sync.yml",
-                    name="Cold Email Sync",
-                    file=EVERY_30,
-                    runs=every(30, at(14, "00:00"), at(15, "10:30")),
-                ),
-                Workflow(
-                    id=2,
-                    path=".github/workflows/drain-leads.yml",
-                    name="Drain Leads",
-                    file=EVERY_2H,
-                    runs=every(120, utc(14, 0), utc(15, 18)),
-                ),
-            ]
-        )
+    sync, drain = three_workflows()[:2]
+    sync.file, sync.runs = EVERY_30, every(30, at(14, "00:00"), at(15, "10:30"))
+    drain.file, drain.runs = EVERY_2H, every(120, utc(14, 0), utc(15, 18))
+    with fake_actions(Actions(workflows=[sync, drain])) as state:
         yield state
 
 

@@ -51,3 +51,20 @@ def test_judging_due_runs() -> None:
     assert [j.status for j in judged] == ["on time", "late", "missed", "missed", "on time"]
     assert judged[1].delay == timedelta(minutes=18)
     assert schedule.missed_in_a_row(judged[:4]) == 2
+
+
+def test_a_repeated_time_runs_once_and_an_interval_keeps_its_pace() -> None:
+    """November 1, 2026: 1:00-2:00 AM happens twice in New York. `30 1 * * *` is due once (the
+    first 1:30, EDT); `*/30 * * * *` every 30 minutes of real time through both hours."""
+    zone = "    timezone: America/New_York"
+    daily = schedule.read(f"on:\n schedule:\n  - cron: '30 1 * * *'\n{zone}")
+    start, end = datetime(2026, 11, 1, 4, tzinfo=UTC), datetime(2026, 11, 1, 8, tzinfo=UTC)
+    assert [d.strftime("%H:%M") for d in schedule.due(daily, start, end)] == ["05:30"]
+    halves = schedule.read(f"on:\n schedule:\n  - cron: '*/30 * * * *'\n{zone}")
+    assert len(schedule.due(halves, start, end)) == 9
+
+
+def test_an_overlong_cron_is_cut_in_the_error() -> None:
+    with pytest.raises(schedule.ScheduleError) as caught:
+        schedule.read("on:\n schedule:\n  - cron: '" + "1," * 500 + "61 * * * *'")
+    assert len(str(caught.value)) < 200 and "bad minute" in str(caught.value)
