@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from github import Github
     from github.WorkflowRun import WorkflowRun
 
-# missed: runs of its schedule missed in a row; unscheduled: its file gives no usable schedule.
-Problem = Literal["", "disabled", "stale", "never", "missing", "missed", "unscheduled"]
+# missed: runs of its schedule missed in a row; unscheduled: its file gives no usable schedule;
+# unread: its file could not be read this time, and it had a problem at the previous check.
+Problem = Literal["", "disabled", "stale", "never", "missing", "missed", "unscheduled", "unread"]
 DISABLED = ("disabled_inactivity", "disabled_manually")
 WATCH_LIMIT = 60.0  # seconds for reading every watched workflow (a few small requests each)
 DAY = timedelta(days=1)
@@ -220,12 +221,11 @@ def _scheduled(at: At, watch: Watch, workflow: Any) -> Finding:
     limit = max(now - LOOK_BACK_LIMIT, workflow.created_at or now - LOOK_BACK_LIMIT)
     start = min(now - DAY - rules.grace, schedule.back(crons, now, rules.missed_runs + 1, limit))
     start = max(start, limit)
-    runs = list(
-        workflow.get_runs(branch=branch, created=f">={start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}")
-    )
+    since = f">={start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+    runs = [run for run in workflow.get_runs(branch=branch, created=since) if run.created_at <= now]
     judged = schedule.judge(
         schedule.due(crons, start, now),
-        [run.created_at for run in runs if run.created_at <= now],
+        [run.created_at for run in runs],
         now,
         rules.grace,
     )
@@ -294,7 +294,14 @@ def _countdown(finding: Finding, deadline: datetime | None, now: datetime) -> Fi
 
 
 def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model:
-    """The watchdog's message: the problems, or (when they just cleared) all well again."""
+    """The watchdog's message: the problems, or (when they just cleared) all well again. A
+    workflow whose file could not be read this time keeps the problem it had (unknown is not
+    well: no all-clear from a failed read)."""
+    before = ctx.previous.detail if ctx.previous else {}
+    findings = [
+        replace(f, problem="unread") if f.note and not f.problem and before.get(f.workflow) else f
+        for f in findings
+    ]
     levels: dict[str, Level | None] = {f.workflow: f.level for f in findings}
     severity: Level = max((f.level for f in findings), key=LEVELS.index, default="ok")
     streak = advance(ctx.previous, severity, "success", ctx.now)
@@ -325,7 +332,11 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
         recovered=recovered,
         # Each kind of finding is its own problem: the switch-off countdown changes once a day.
         detail={
-            **{f.workflow: f.problem for f in findings if f.problem},
+            **{
+                f.workflow: before[f.workflow] if f.problem == "unread" else f.problem
+                for f in findings
+                if f.problem
+            },
             **{
                 f"{f.workflow} switch-off": f"{f.switch_off} days"
                 for f in findings

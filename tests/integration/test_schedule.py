@@ -305,3 +305,20 @@ def test_the_digest_counts_the_days_scheduled_runs(dog: Watchdog, actions: Actio
     drain_at = next(i for i, line in enumerate(lines) if "|Drain Leads>*" in line)
     assert "• 🗓 48 of 48 scheduled runs (2 late, longest 18 min)" in lines[sync_at:drain_at]
     assert "• 🗓 9 of 12 scheduled runs: 3 missed" in lines[drain_at:]
+
+
+def test_an_unread_file_is_no_all_clear(dog: Watchdog, actions: Actions) -> None:
+    """A workflow that missed its runs, whose file the API then fails to give: unknown, not
+    well. No ✅ all-clear; the standing problem stays the same problem."""
+    sync = actions.workflows[0]
+    sync.runs = every(30, at(14, "00:00"), at(15, "09:00"))
+    assert dog.check(11, when=at(15, "11:05"), workflows=WATCHED).outputs["posted"] == "true"
+    actions.broken_files["cold-email-sync.yml"] = 502
+    unread = dog.check(11, when=at(15, "11:35"), workflows=WATCHED)
+    assert unread.outputs["severity"] == "critical", unread.content
+    assert unread.outputs["reason"] == "reminder-not-due"
+    reminder = dog.check(16, workflows=WATCHED)
+    assert (
+        "• ❓ *Cold Email Sync*: its file could not be read this time, so whether its runs "
+        "happen is unknown; it needed attention at the previous check"
+    ) in reminder.content
