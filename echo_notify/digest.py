@@ -87,7 +87,7 @@ class Read:
 def read(client: Github, repository: str, findings: list[Finding]) -> dict[str, Read]:
     """Every watched workflow's newest report snapshots, within READ_LIMIT s all told; a
     workflow not read by then is left with `done` false (the digest says so)."""
-    reads = {f.workflow: Read() for f in findings if f.problem != "missing"}
+    reads = {f.workflow: Read() for f in findings if f.problem != "missing" and f.workflow != "all"}
 
     def work() -> None:
         repo = client.get_repo(repository)

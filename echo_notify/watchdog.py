@@ -151,6 +151,18 @@ def _every_scheduled(at: At, line: Watch, watches: tuple[Watch, ...]) -> list[Fi
         finding = _check(at, watch, workflow)
         if finding.problem != "unscheduled":  # no schedule: not a workflow `all` is about
             found.append(finding)
+    if not found and not named - {"all"}:
+        why = "no workflow of this repository has a schedule (`on.schedule` with a `cron`)"
+        found.append(
+            Finding(
+                workflow="all",
+                name="all",
+                problem="unscheduled",
+                line=line.line,
+                text=line.text,
+                error=why,
+            )
+        )
     return found
 
 

@@ -322,3 +322,14 @@ def test_an_unread_file_is_no_all_clear(dog: Watchdog, actions: Actions) -> None
         "• ❓ *Cold Email Sync*: its file could not be read this time, so whether its runs "
         "happen is unknown; it needed attention at the previous check"
     ) in reminder.content
+
+
+def test_all_without_a_scheduled_workflow_is_a_bad_line(dog: Watchdog, actions: Actions) -> None:
+    for workflow in actions.workflows:
+        workflow.file = "on:\n  push:\n"
+    check = dog.check(11, workflows="all")
+    assert check.code == 1
+    assert (
+        "Input 'workflows', line 1 (all): no workflow of this repository has a schedule "
+        "(`on.schedule` with a `cron`)"
+    ) in check.log
