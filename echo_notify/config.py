@@ -264,7 +264,10 @@ def load_config(
         dry_run=dry_run,
         fail_on_error=read(lambda: inputs.flag("fail-on-error"), False),
         timeout_seconds=read(lambda: timeout(inputs.get("timeout-seconds")), 180.0),
-        notify_on=read(lambda: inputs.choice("notify-on", NotifyOn), "always"),
+        # The watchdog posts problems and their end, at once; it has neither input.
+        notify_on="problems"
+        if watchdog
+        else read(lambda: inputs.choice("notify-on", NotifyOn), "always"),
         thresholds=read(lambda: thresholds(inputs.get("thresholds")), {}),
         history=read(lambda: inputs.flag("history"), False),
         history_key=read(lambda: history_key(inputs.get("history-key")), ""),
@@ -272,7 +275,9 @@ def load_config(
         github_token=inputs.get("github-token"),
         github=github,
         remind_every=read(lambda: every(inputs.get("remind-every")), timedelta(hours=4)),
-        alert_after=read(lambda: runs("alert-after", inputs.get("alert-after")), 1),
+        alert_after=1
+        if watchdog
+        else read(lambda: runs("alert-after", inputs.get("alert-after")), 1),
         mute_until=read(lambda: mute_until(inputs.get("mute-until"), zone, now), None),
         mention=read(lambda: mentions(inputs.get("mention")), ""),
         mention_on=read(lambda: inputs.choice("mention-on", MentionOn), "critical"),

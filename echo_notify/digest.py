@@ -37,9 +37,9 @@ NOW_FIGURES = ("utilization", "inventory", "pending")  # the newest run's: capac
 
 def due(at: time | None, since: datetime, now: datetime, zone: ZoneInfo) -> bool:
     """Whether this check posts the digest: the latest `digest-at` in `zone` at or before now
-    is after ``since`` (see `since`), and it is today's, or yesterday's
-    at most LATE ago (a time late in the evening, at the first check past midnight; not a day
-    overdue after a pause, with the next one near). A time the clocks skip is the one it
+    is after ``since`` (see `since`) and at most LATE ago (today's, or yesterday's for a time
+    late in the evening at the first check past midnight; never one so late that the next one
+    is near). A time the clocks skip is the one it
     turns into (2:30 is 3:30 EDT); a repeated one, its first."""
     if at is None:
         return False
@@ -47,9 +47,7 @@ def due(at: time | None, since: datetime, now: datetime, zone: ZoneInfo) -> bool
     moment = datetime.combine(day_, at, tzinfo=zone).astimezone(UTC)
     if moment > now:
         moment = datetime.combine(day_ - timedelta(days=1), at, tzinfo=zone).astimezone(UTC)
-        if now - moment > LATE:
-            return False
-    return since < moment
+    return since < moment and now - moment <= LATE
 
 
 def since(previous: Snapshot | None, now: datetime, zone: ZoneInfo, *, unread: bool) -> datetime:

@@ -17,7 +17,7 @@ from .config import Watch
 from .errors import ActionError
 from .report import QUIET_DEFAULTS, Context, Model, date_shown
 from .schedule import Due
-from .state import LEVELS, Level, Point, advance, carried, ended
+from .state import LEVELS, Level, Point, advance, carried
 
 if TYPE_CHECKING:
     from github import Github
@@ -317,7 +317,6 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
     levels: dict[str, Level | None] = {f.workflow: f.level for f in findings}
     severity: Level = max((f.level for f in findings), key=LEVELS.index, default="ok")
     streak = advance(ctx.previous, severity, "success", ctx.now)
-    recovered = ended(ctx.previous, streak)
     now = ctx.now.astimezone(ctx.timezone)
     shown = [shown_finding(f, ctx) for f in findings]
     variables = {
@@ -327,7 +326,6 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
         "severity": severity,
         "findings": shown,
         "problems": [f for f in shown if f["problem"] or f["switch_off"] is not None],
-        "recovered": recovered is not None,
         "run_url": ctx.run_url,
         "local_run": ctx.local_run,
         "branch": branch_hint,
@@ -341,7 +339,6 @@ def model(findings: list[Finding], ctx: Context, branch_hint: str = "") -> Model
         failed=False,
         levels=levels,
         streak=streak,
-        recovered=recovered,
         # Each kind of finding is its own problem: the switch-off countdown changes once a day.
         detail={
             **{

@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -36,6 +36,7 @@ class Artifact:
     data: bytes  # the zip, as storage serves it
     expired: bool = False
     size: int | None = None  # what the API says, when it lies
+    created_at: str = "2026-01-15T20:00:00Z"  # when it was uploaded
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Run:
     conclusion: str = "success"
     created_at: str = "2026-01-15T20:00:00Z"
     head_repository: str | None = "acme/cold-email"  # a fork's names its own; None: deleted
+    updated_at: str = ""  # its last change (a re-run, an upload); '' : when it was created
 
 
 @dataclass
@@ -77,12 +79,20 @@ class Actions:
     def workflow_of(self, run_id: int) -> Workflow | None:
         return next((w for w in self.workflows if any(r.id == run_id for r in w.runs)), None)
 
-    def upload(self, run_id: int, name: str, member: str, content: bytes) -> None:
+    def upload(
+        self, run_id: int, name: str, member: str, content: bytes, now: datetime | None = None
+    ) -> None:
         """What the composite's upload step does: zip the snapshot into the run's artifact."""
         workflow = self.workflow_of(run_id)
         assert workflow is not None
         run = next(r for r in workflow.runs if r.id == run_id)
-        run.artifacts.append(Artifact(name, zipped(member, content)))
+        created = stamp(now) if now else Artifact.created_at
+        run.artifacts.append(Artifact(name, zipped(member, content), created_at=created))
+
+
+def stamp(moment: datetime) -> str:
+    """A time as the REST API writes it: UTC, to the second, `Z`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def zipped(member: str, content: bytes) -> bytes:
@@ -249,6 +259,7 @@ def run_json(state: Actions, workflow: Workflow, run_id: int) -> dict[str, Any]:
         "status": "completed",
         "conclusion": run.conclusion,
         "created_at": run.created_at,
+        "updated_at": run.updated_at or run.created_at,
         "run_started_at": run.created_at,
     }
 
@@ -270,6 +281,8 @@ def artifact_json(state: Actions, run_id: int, index: int, artifact: Artifact) -
         "name": artifact.name,
         "expired": artifact.expired,
         "size_in_bytes": artifact.size if artifact.size is not None else len(artifact.data),
+        "created_at": artifact.created_at,
+        "updated_at": artifact.created_at,
         "archive_download_url": f"{state.api}/repos/acme/cold-email/actions/artifacts/{key}/zip",
     }
 
