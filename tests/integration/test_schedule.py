@@ -333,3 +333,21 @@ def test_all_without_a_scheduled_workflow_is_a_bad_line(dog: Watchdog, actions: 
         "Input 'workflows', line 1 (all): no workflow of this repository has a schedule "
         "(`on.schedule` with a `cron`)"
     ) in check.log
+
+
+def test_a_reminder_of_another_problem_leaves_the_countdown_to_its_day(
+    dog: Watchdog, actions: Actions
+) -> None:
+    """The switch-off is said once a day; a reminder about missed runs 4 hours later does not
+    say it again (its count did not change), the next day's message does."""
+    actions.pushed_at = "2025-11-21T12:00:00Z"  # switched off on Jan 20 at noon UTC
+    actions.workflows[0].runs = every(30, at(13, "00:00"), at(15, "09:00"))  # silent since 9
+    actions.workflows[1].runs = every(120, utc(13, 0), utc(16, 18))
+    first = dog.check(0, when=at(15, "11:05"), workflows=WATCHED)
+    assert "missed its last 3 runs" in first.content
+    assert "*Drain Leads* will be switched off by GitHub in 5 days" in first.content
+    reminder = dog.check(0, when=at(15, "15:05"), workflows=WATCHED)
+    assert "🔁 Still:" in reminder.content and "missed its last 11 runs" in reminder.content
+    assert "switched off" not in reminder.content
+    next_day = dog.check(0, when=at(16, "11:05"), workflows=WATCHED)
+    assert "*Drain Leads* will be switched off by GitHub in 4 days" in next_day.content
