@@ -273,9 +273,10 @@ def _crons(at: At, watch: Watch, workflow: Any) -> tuple[tuple[schedule.Cron, ..
     except UnknownObjectException:
         return (), f"{name} is not on the default branch ({at.branch})", ""
     except GithubException as exc:
+        hint = " Give the job `permissions: contents: read`." if exc.status in (401, 403) else ""
         note = (
             f"The GitHub API answered HTTP {exc.status} for {workflow.path}, so its schedule "
-            "is unknown this time: only whether it is disabled was checked."
+            f"is unknown this time: only whether it is disabled was checked.{hint}"
         )
         return (), "", note
     except schedule.ScheduleError as exc:

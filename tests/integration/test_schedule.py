@@ -195,6 +195,9 @@ def test_a_file_the_api_cannot_read_is_a_notice(dog: Watchdog, actions: Actions)
     assert check.code == 0 and check.outputs["severity"] == "ok"
     notices = [line for line in check.log.splitlines() if line.startswith("::notice")]
     assert len(notices) == 1 and "drain-leads.yml" in notices[0] and "HTTP 502" in notices[0]
+    actions.broken_files["drain-leads.yml"] = 403  # a token without `contents: read`
+    check = dog.check(12, workflows=WATCHED)
+    assert "HTTP 403" in check.log and "`permissions: contents: read`" in check.log
 
 
 @pytest.mark.parametrize(
