@@ -85,7 +85,7 @@ class Read:
 def read(client: Github, repository: str, findings: list[Finding]) -> dict[str, Read]:
     """Every watched workflow's newest report snapshots, within READ_LIMIT s all told; a
     workflow not read by then is left with `done` false (the digest says so)."""
-    reads = {f.workflow: Read() for f in findings if f.problem != "missing"}
+    reads = {f.workflow: Read() for f in findings if f.problem != "missing" and f.workflow != "all"}
 
     def work() -> None:
         repo = client.get_repo(repository)
@@ -183,6 +183,23 @@ def day(kind: str, window: tuple[Point, ...], now: datetime, zone: tzinfo) -> di
     }
 
 
+def scheduled(finding: Finding, now: datetime) -> dict[str, Any] | None:
+    """The day's due runs of a workflow judged by its schedule: how many, how many ran, how
+    many were missed, how many late and the longest delay in minutes (runs still waiting for
+    their time, or the next one, are not counted yet). None without a schedule."""
+    day_ = [d for d in finding.due if d.time > now - DAY and d.status != "waiting"]
+    if not finding.schedule or not day_:
+        return None
+    late = [d.delay for d in day_ if d.status == "late" and d.delay is not None]
+    return {
+        "due": len(day_),
+        "ran": sum(d.status != "missed" for d in day_),
+        "missed": sum(d.status == "missed" for d in day_),
+        "late": len(late),
+        "longest": round(max(late).total_seconds() / 60) if late else None,
+    }
+
+
 def variables(
     findings: list[Finding],
     reads: dict[str, Read],
@@ -224,6 +241,7 @@ def variables(
                 **shown_finding(finding, ctx),
                 "url": f"{workflows_url}/{finding.workflow}",
                 "reports": reports,
+                "scheduled": scheduled(finding, ctx.now),
                 "unread": unread,
                 "error": found.error if found else "",
                 "checks": len(today),

@@ -141,13 +141,19 @@ def watch(
 ) -> None:
     """The watchdog's flow: check the workflows, compare with the previous check, post news."""
     result.report, result.run_url = "watchdog", run_link(config.github)
-    client = api_client(config.github, config.github_token, act_too=True)
+    client = api_client(config.github, config.github_token, act_too=True, per_page=100)
     if client is None:  # load_config made sure of the token: the repository is what lacks
         raise InputError(
             "The watchdog needs GITHUB_REPOSITORY (owner/name) to know whose workflows to check: "
             "GitHub Actions and act set it; in a plain shell, set it yourself."
         )
-    findings = watchdog.check(client, config.github.repository, config.workflows, now)
+    rules = watchdog.Rules(grace=config.grace, missed_runs=config.missed_runs)
+    findings = watchdog.check(client, config.github.repository, config.workflows, now, rules)
+    for finding in findings:
+        if finding.note:
+            runner.annotate(
+                "notice", "Echo Notify watchdog: a workflow file was not read", finding.note
+            )
     found = recall("watchdog")
     previous = found.snapshot
     ctx = report.Context(
@@ -183,6 +189,8 @@ def watch(
             if send_digest(config, runner, echo, result, variables):
                 done = now
     last = done if config.digest_at else None
+    if model.severity == "warning":  # only the switch-off countdown: said once a day at most
+        config = replace(config, remind_every=max(config.remind_every, watchdog.DAY))
     conclude(
         config,
         runner,
@@ -193,6 +201,9 @@ def watch(
         shared=found.shared,
         watching=True,
     )
+    bad = [f"Input 'workflows', line {f.line} ({f.text}): {f.error}." for f in findings if f.error]
+    if bad:  # everything else was checked and said: the step still fails, naming each line
+        raise InputError("\n".join(bad))
 
 
 def send_digest(

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from echo_notify.config import DEFAULTS, enabled, load_config, watches
+from echo_notify.config import DEFAULTS, WATCHDOG_DEFAULTS, enabled, load_config, watches
 from echo_notify.errors import InputError
 from tests.helpers import ROOT, action_inputs, runner_env
 
@@ -254,3 +255,18 @@ def test_the_watchdog_posts_problems_at_once_whatever_the_environment_says(
     assert (policy.notify_on, policy.alert_after) == ("problems", 1)
     env["INPUT_METRICS-FILE"] = "sync.json"
     assert load_config(env).policy.alert_after == 3  # a report reads them
+
+
+def test_the_watchdogs_own_defaults_are_its_action_ymls() -> None:
+    declared = action_inputs(ROOT / "watchdog")
+    assert {name: str(declared[name]["default"]) for name in WATCHDOG_DEFAULTS} == (
+        WATCHDOG_DEFAULTS
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "age"), [("sync.yml", None), ("all", None), ("sync.yml: 2H", timedelta(hours=2))]
+)
+def test_a_workflow_line_without_an_age_reads_the_schedule(line: str, age: object) -> None:
+    watch = watches(f"# mine\n{line}")[0]
+    assert (watch.max_age, watch.line, watch.text) == (age, 2, line)
