@@ -81,7 +81,13 @@ def conclude(
     previous = ctx.previous
     this = model.snapshot("", 1)
     facts = state.facts(previous, this, ctx.now, gauges=report.GAUGES)
-    decision = state.decide(config.policy, previous.channel if previous else state.Channel(), facts)
+    policy = state.Policy(
+        notify_on=config.notify_on,
+        remind_every=config.remind_every,
+        alert_after=config.alert_after,
+        mute_until=config.mute_until,
+    )
+    decision = state.decide(policy, previous.channel if previous else state.Channel(), facts)
     if watching and decision.quiet == "ok":
         decision = replace(decision, quiet="well")
     mention = config.mention if state.pings(config.mention_on, model.severity, decision) else ""

@@ -6,24 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import trend
+from .choices import THRESHOLDS, JobStatus
 from .errors import NoMetrics
 from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
 from .state import Decision, Level, Point, Snapshot, Streak, advance, carried, counted
 from .text import tenths
 
-JobStatus = Literal["success", "failure", "cancelled"]
-# Each gauge's (warning, critical) limits from reports.md; capacity and invalid share are bad
-# when high, the success rates when low. The `thresholds` input overrides them.
-THRESHOLDS: dict[str, tuple[float, float]] = {
-    "capacity": (70, 90),
-    "verification": (90, 80),
-    "deletion": (95, 80),
-    "invalid": (10, 25),
-}
 HIGH_IS_BAD = frozenset({"capacity", "invalid"})
 GAUGES = frozenset(THRESHOLDS)  # what `notify-on: changes` compares
 STALE = timedelta(hours=6)  # older metrics get a line saying how old

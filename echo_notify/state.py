@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from .choices import NotifyOn
+
 Level = Literal["ok", "warning", "critical"]
 LEVELS = ("ok", "warning", "critical")
 VERSION = 1
@@ -30,7 +32,6 @@ REASONS: dict[str, str] = {
     "flapping": "flapping",
     "muted": "muted",
 }
-NotifyOn = Literal["always", "problems", "changes"]
 # Whether a run's message reached the channel: `maybe` when the send's outcome is unknown.
 Announced = Literal["yes", "maybe", "no"]
 ANNOUNCED = ("yes", "maybe", "no")
