@@ -1,0 +1,65 @@
+"""Sequences of runs through main() where the channel is told something wrong (or not told
+something it should be): each plays real runs (the fake GitHub API carrying each snapshot, Echo
+on loopback) and checks what the channel heard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tests.pipeline import NEW_YORK, Pipeline, sync
+
+PROBLEMS = {"notify-on": "problems", "report": "sync"}
+
+
+def at(hour: int, minute: int = 0, day: int = 15) -> datetime:
+    return datetime(2026, 1, day, hour, minute, tzinfo=NEW_YORK)
+
+
+def backs(*contents: str) -> int:
+    return sum("Back to normal" in content for content in contents)
+
+
+# -- a look-up that fails in the middle of a streak ------------------------------------------
+
+
+def test_a_failed_lookup_on_the_first_good_run_does_not_lose_the_owed_recovery(
+    pipeline: Pipeline,
+) -> None:
+    """critical (posted) | ok, the API answers 403 | ok: the channel heard of the problem and
+    must hear of its end once; the run that could not read what it was told must not hand on
+    "nothing was told"."""
+    told = pipeline.run(sync(70), 9, **PROBLEMS)
+    assert told.outputs["posted"] == "true"
+    pipeline.actions.status = 403
+    blind = pipeline.run(sync(95), 10, **PROBLEMS)
+    pipeline.actions.status = 200
+    assert "no trends this run" in blind.log.lower()
+    after = pipeline.run(sync(95), 11, **PROBLEMS)
+    assert backs(blind.content, after.content) == 1, (blind.outputs, after.outputs)
+
+
+def test_a_corrupt_snapshot_on_the_first_good_run_does_not_lose_the_owed_recovery(
+    pipeline: Pipeline,
+) -> None:
+    """critical (posted) | its artifact corrupt, ok | ok: the same, with a zip that is not one."""
+    told = pipeline.run(sync(70), 9, **PROBLEMS)
+    assert told.outputs["posted"] == "true"
+    runs = pipeline.actions.workflows[0].runs
+    good = runs[0].artifacts[0].data
+    runs[0].artifacts[0].data = b"not a zip"
+    blind = pipeline.run(sync(95), 10, **PROBLEMS)
+    runs[1].artifacts[0].data = good
+    assert "no trends this run" in blind.log.lower()
+    after = pipeline.run(sync(95), 11, **PROBLEMS)
+    assert backs(blind.content, after.content) == 1, (blind.outputs, after.outputs)
+
+
+def test_a_failed_lookup_mid_streak_keeps_the_streaks_count_and_since(pipeline: Pipeline) -> None:
+    """critical 9:00 | critical 9:30, API 403 | ok 10:00: the recovery counts the two problem
+    runs the channel was told about (since 9:00), not one."""
+    pipeline.run(sync(70), 9, **PROBLEMS)
+    pipeline.actions.status = 403
+    pipeline.run(sync(70), 0, when=at(9, 30), **PROBLEMS)
+    pipeline.actions.status = 200
+    back = pipeline.run(sync(95), 10, **PROBLEMS)
+    assert "Back to normal after 2 syncs with problems" in back.content, back.content
