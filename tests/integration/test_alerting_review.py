@@ -63,3 +63,39 @@ def test_a_failed_lookup_mid_streak_keeps_the_streaks_count_and_since(pipeline: 
     pipeline.actions.status = 200
     back = pipeline.run(sync(95), 10, **PROBLEMS)
     assert "Back to normal after 2 syncs with problems" in back.content, back.content
+
+
+# -- a re-run of an older run ------------------------------------------------------------------
+
+
+def test_a_rerun_of_a_run_six_runs_back_is_the_previous_run_of_the_next_one(
+    pipeline: Pipeline,
+) -> None:
+    """Seven critical runs every 30 minutes (the first posted) | the first of them re-run, ok:
+    Back to normal | the next run, ok: quiet. The look-up lists only the last six runs by their
+    creation, so the re-run's snapshot (kept last) is not among them and the next run reads the
+    seventh's, which says the problem is open: a second Back to normal."""
+    first = pipeline.run(sync(70), 9, **PROBLEMS)
+    assert first.outputs["posted"] == "true"
+    oldest = pipeline.run_id
+    for n in range(1, 7):
+        pipeline.run(sync(70), 0, when=at(9 + n // 2, 30 * (n % 2)), **PROBLEMS)
+    rerun = pipeline.run(sync(95), 0, when=at(12, 15), attempt=2, rerun_of=oldest, **PROBLEMS)
+    assert "Back to normal" in rerun.content, rerun.outputs
+    after = pipeline.run(sync(95), 0, when=at(12, 30), **PROBLEMS)
+    assert backs(rerun.content, after.content) == 1, after.content
+
+
+def test_a_problem_posted_by_a_rerun_of_a_run_six_runs_back_gets_its_recovery(
+    pipeline: Pipeline,
+) -> None:
+    """Seven good runs | the first of them re-run, critical: posted | the next run, ok: the
+    channel heard of a problem and must hear of its end."""
+    pipeline.run(sync(95), 9, **PROBLEMS)
+    oldest = pipeline.run_id
+    for n in range(1, 7):
+        pipeline.run(sync(95), 0, when=at(9 + n // 2, 30 * (n % 2)), **PROBLEMS)
+    rerun = pipeline.run(sync(70), 0, when=at(12, 15), attempt=2, rerun_of=oldest, **PROBLEMS)
+    assert rerun.outputs["posted"] == "true"
+    after = pipeline.run(sync(95), 0, when=at(12, 30), **PROBLEMS)
+    assert "Back to normal" in after.content, after.summary[-400:]
