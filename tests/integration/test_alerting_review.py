@@ -99,3 +99,29 @@ def test_a_problem_posted_by_a_rerun_of_a_run_six_runs_back_gets_its_recovery(
     assert rerun.outputs["posted"] == "true"
     after = pipeline.run(sync(95), 0, when=at(12, 30), **PROBLEMS)
     assert "Back to normal" in after.content, after.summary[-400:]
+
+
+# -- what a reminder names ---------------------------------------------------------------------
+
+
+def test_a_reminder_of_a_failing_job_says_it_is_failing(pipeline: Pipeline) -> None:
+    """A warning (verification 85 %) at 9:00, posted | at 9:30 the job fails too: posted (worse)
+    | the same at 13:30: the reminder's Still line names the failing job, which is part of the
+    problem last posted, not only the gauge."""
+    assert pipeline.run(sync(85), 9, **PROBLEMS).outputs["posted"] == "true"
+    failing = {**PROBLEMS, "job-status": "failure"}
+    worse = pipeline.run(sync(85), 0, when=at(9, 30), **failing)
+    assert worse.outputs["posted"] == "true"
+    reminder = pipeline.run(sync(85), 0, when=at(13, 30), **failing)
+    still = next(line for line in reminder.content.splitlines() if "Still" in line)
+    assert "fail" in still, reminder.content
+
+
+def test_a_reminder_of_a_gauge_and_a_logged_error_names_both(pipeline: Pipeline) -> None:
+    """verification 85 % and an error logged at 9:00, posted | the same at 13:00: the Still line
+    names both causes of the problem, not the gauge alone."""
+    logged = {**sync(85), "errors": ["SMB campaign: rate limited"]}
+    assert pipeline.run(logged, 9, **PROBLEMS).outputs["posted"] == "true"
+    reminder = pipeline.run(logged, 13, **PROBLEMS)
+    still = next(line for line in reminder.content.splitlines() if "Still" in line)
+    assert "error" in still.lower(), still
