@@ -125,3 +125,31 @@ def test_a_reminder_of_a_gauge_and_a_logged_error_names_both(pipeline: Pipeline)
     reminder = pipeline.run(logged, 13, **PROBLEMS)
     still = next(line for line in reminder.content.splitlines() if "Still" in line)
     assert "error" in still.lower(), still
+
+
+# -- the no-metrics alert with `report: auto` (the default) ------------------------------------
+
+AUTO = {"notify-on": "problems"}  # `report` left at its default, auto
+
+
+def test_a_crash_without_a_file_is_not_posted_again_within_remind_every(
+    pipeline: Pipeline,
+) -> None:
+    """ok 9:00 | no file 9:30: the no-metrics alert | no file 10:00: the same problem, 30
+    minutes after it was posted (remind-every 4h): quiet."""
+    pipeline.run(sync(95), 9, **AUTO)
+    first = pipeline.run(None, 0, when=at(9, 30), **AUTO)
+    assert first.outputs["posted"] == "true"
+    again = pipeline.run(None, 10, **AUTO)
+    assert again.outputs["posted"] == "false", again.content
+
+
+def test_a_crash_without_a_file_posted_then_a_good_run_says_back_to_normal(
+    pipeline: Pipeline,
+) -> None:
+    """ok 9:00 | no file 9:30: the no-metrics alert posted | ok 10:00: the channel heard of a
+    problem, so it hears of its end."""
+    pipeline.run(sync(95), 9, **AUTO)
+    assert pipeline.run(None, 0, when=at(9, 30), **AUTO).outputs["posted"] == "true"
+    back = pipeline.run(sync(95), 10, **AUTO)
+    assert "Back to normal" in back.content, back.outputs
