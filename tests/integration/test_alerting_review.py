@@ -4,11 +4,15 @@ on loopback) and checks what the channel heard."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 
+from tests.fake_github import Artifact, Run, zipped
 from tests.pipeline import NEW_YORK, Pipeline, sync
 
 PROBLEMS = {"notify-on": "problems", "report": "sync"}
+BEFORE_ALERTING = Path(__file__).parent.parent / "snapshots" / "sync-before-alerting.json"
 
 
 def at(hour: int, minute: int = 0, day: int = 15) -> datetime:
@@ -153,3 +157,22 @@ def test_a_crash_without_a_file_posted_then_a_good_run_says_back_to_normal(
     assert pipeline.run(None, 0, when=at(9, 30), **AUTO).outputs["posted"] == "true"
     back = pipeline.run(sync(95), 10, **AUTO)
     assert "Back to normal" in back.content, back.outputs
+
+
+# -- a snapshot from the release before alerting -----------------------------------------------
+
+
+def test_a_streak_from_before_alerting_whose_last_send_failed_still_gets_its_recovery(
+    pipeline: Pipeline,
+) -> None:
+    """The release before alerting posted every problem run: its snapshot of a critical sync,
+    the 3rd in a row since 8:00, whose own send failed (`announced: no`), means the 8:00 and
+    8:30 runs were posted. The first good run after the upgrade says Back to normal, as that
+    release would have."""
+    old = json.loads(BEFORE_ALERTING.read_text())
+    old["announced"] = "no"
+    artifact = Artifact("echo-notify-sync-sync", zipped("sync.json", json.dumps(old).encode()))
+    pipeline.actions.workflows[0].runs.insert(0, Run(1001, [artifact]))
+    pipeline.run_id = 1001
+    back = pipeline.run(sync(95), 10, **PROBLEMS)
+    assert "Back to normal after 3 syncs with problems" in back.content, back.outputs
