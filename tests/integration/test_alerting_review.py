@@ -176,3 +176,21 @@ def test_a_streak_from_before_alerting_whose_last_send_failed_still_gets_its_rec
     pipeline.run_id = 1001
     back = pipeline.run(sync(95), 10, **PROBLEMS)
     assert "Back to normal after 3 syncs with problems" in back.content, back.outputs
+
+
+# -- a stale file ------------------------------------------------------------------------------
+
+
+def test_a_streak_that_starts_with_a_stale_file_counts_from_the_run_not_the_files_date(
+    pipeline: Pipeline,
+) -> None:
+    """ok 9:00 | 9:30 and 10:00 re-read a file written two days before (stale: a warning),
+    every problem run posted (remind-every 0): the 10:00 message says the problem runs go on
+    since 9:30 today, when the first of them ran, not since the day the file was written."""
+    every = {**PROBLEMS, "remind-every": "0"}
+    pipeline.run(sync(95), 9, **every)
+    written = at(9, 30, day=13).isoformat()
+    pipeline.run(sync(95), 0, when=at(9, 30), timestamp=written, **every)
+    second = pipeline.run(sync(95), 10, timestamp=written, **every)
+    streak = next(line for line in second.content.splitlines() if "in a row" in line)
+    assert streak.endswith("(since 9:30 AM)"), streak
