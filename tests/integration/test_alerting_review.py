@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tests.fake_github import Artifact, Run, zipped
+from tests.helpers import Fault
 from tests.pipeline import NEW_YORK, Pipeline, sync
 
 PROBLEMS = {"notify-on": "problems", "report": "sync"}
@@ -194,3 +195,22 @@ def test_a_streak_that_starts_with_a_stale_file_counts_from_the_run_not_the_file
     second = pipeline.run(sync(95), 10, timestamp=written, **every)
     streak = next(line for line in second.content.splitlines() if "in a row" in line)
     assert streak.endswith("(since 9:30 AM)"), streak
+
+
+# -- what the job summary says of a quiet run ---------------------------------------------------
+
+
+def test_the_end_of_a_critical_problem_whose_message_was_refused_is_not_called_flapping(
+    pipeline: Pipeline,
+) -> None:
+    """critical at 9:00, Echo refuses the message | ok at 9:30: nothing to say (the channel
+    heard nothing), but the summary must not explain it as a problem that never held
+    `alert-after: 1` runs (it was critical, and held)."""
+    pipeline.echo.fail("create", Fault("status", 403))
+    refused = pipeline.run(sync(70), 9, **PROBLEMS)
+    pipeline.echo.script["create"].clear()
+    assert refused.outputs["posted"] == "false"
+    calm = pipeline.run(sync(95), 0, when=at(9, 30), **PROBLEMS)
+    assert calm.content == ""
+    assert "never held" not in calm.summary, calm.summary[-300:]
+    assert calm.outputs["reason"] != "flapping"
