@@ -8,9 +8,9 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from tests.fake_github import Artifact, Run, zipped
-from tests.helpers import Fault
-from tests.pipeline import NEW_YORK, Pipeline, sync
+from tests.fake_github import Actions, Artifact, Run, Workflow, fake_actions, zipped
+from tests.helpers import Fault, ScriptedEcho
+from tests.pipeline import NEW_YORK, Pipeline, Watchdog, sync
 
 PROBLEMS = {"notify-on": "problems", "report": "sync"}
 BEFORE_ALERTING = Path(__file__).parent.parent / "snapshots" / "sync-before-alerting.json"
@@ -214,3 +214,36 @@ def test_the_end_of_a_critical_problem_whose_message_was_refused_is_not_called_f
     assert calm.content == ""
     assert "never held" not in calm.summary, calm.summary[-300:]
     assert calm.outputs["reason"] != "flapping"
+
+
+# -- the watchdog: the same policy --------------------------------------------------------------
+
+
+def test_a_watchdog_check_that_cannot_read_its_snapshot_does_not_lose_all_well_again(
+    tmp_path: Path, echo: ScriptedEcho
+) -> None:
+    """The sync late at 12:00: posted | 13:00 it ran again, the 12:00 check's snapshot is
+    corrupt | 14:00: the channel heard of the late sync, so it hears once that all is well."""
+    sync_runs = [Run(900, created_at=at(9).isoformat())]
+    workflows = [
+        Workflow(id=1, path=".github/workflows/cold-email-sync.yml", runs=sync_runs),
+        Workflow(
+            id=2,
+            path=".github/workflows/drain-leads.yml",
+            runs=[Run(901, created_at=at(11).isoformat())],
+        ),
+    ]
+    with fake_actions(Actions(workflows=workflows)) as actions:
+        dog = Watchdog(tmp_path, echo, actions)
+        late = dog.check(12)
+        assert late.outputs["posted"] == "true", late.outputs
+        sync_runs.insert(0, Run(902, created_at=at(12, 30).isoformat()))
+        actions.workflows[1].runs[0].created_at = at(12, 45).isoformat()
+        kept = actions.workflows[-1].runs[0].artifacts[0]
+        good, kept.data = kept.data, b"not a zip"
+        blind = dog.check(13)
+        kept.data = good
+        assert "no trends this run" in blind.log.lower()
+        after = dog.check(14)
+        again = [c for c in (blind.content, after.content) if "running again" in c]
+        assert len(again) == 1, (blind.outputs, after.outputs)
