@@ -247,3 +247,18 @@ def test_a_watchdog_check_that_cannot_read_its_snapshot_does_not_lose_all_well_a
         after = dog.check(14)
         again = [c for c in (blind.content, after.content) if "running again" in c]
         assert len(again) == 1, (blind.outputs, after.outputs)
+
+
+def test_a_reminder_not_due_after_a_good_run_does_not_say_the_previous_run_had_it(
+    pipeline: Pipeline,
+) -> None:
+    """critical 9:00, posted | ok 9:30, Echo refuses the Back to normal | critical 10:00: quiet
+    (the channel still thinks it is going on), but the summary must not say the previous run
+    had the same problem: it had none."""
+    assert pipeline.run(sync(70), 9, **PROBLEMS).outputs["posted"] == "true"
+    pipeline.echo.fail("create", Fault("status", 403))
+    pipeline.run(sync(95), 0, when=at(9, 30), **PROBLEMS)
+    pipeline.echo.script["create"].clear()
+    again = pipeline.run(sync(70), 10, **PROBLEMS)
+    assert again.outputs["reason"] == "reminder-not-due"
+    assert "as at the previous run" not in again.summary, again.summary[-400:]
