@@ -262,3 +262,18 @@ def test_a_reminder_not_due_after_a_good_run_does_not_say_the_previous_run_had_i
     again = pipeline.run(sync(70), 10, **PROBLEMS)
     assert again.outputs["reason"] == "reminder-not-due"
     assert "as at the previous run" not in again.summary, again.summary[-400:]
+
+
+def test_a_watchdog_with_many_missing_workflows_does_not_post_the_same_problem_every_check(
+    tmp_path: Path, echo: ScriptedEcho
+) -> None:
+    """60 watched workflows, none of them there: posted at 9:00 | the same at 10:00, within
+    remind-every: quiet. The problem's identity must not be cut short in the snapshot, or
+    the next check sees new causes (and pings)."""
+    watched = "\n".join(f"pipeline-{n:02}.yml: 2h" for n in range(60))
+    with fake_actions(Actions(workflows=[])) as actions:
+        dog = Watchdog(tmp_path, echo, actions)
+        first = dog.check(9, workflows=watched, mention="<!here>")
+        assert first.outputs["posted"] == "true", first.log[-500:]
+        again = dog.check(10, workflows=watched, mention="<!here>")
+        assert again.outputs["reason"] == "reminder-not-due", again.content[:200]
