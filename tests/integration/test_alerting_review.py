@@ -5,7 +5,7 @@ on loopback) and checks what the channel heard."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.fake_github import Actions, Artifact, Run, Workflow, fake_actions, zipped
@@ -277,3 +277,26 @@ def test_a_watchdog_with_many_missing_workflows_does_not_post_the_same_problem_e
         assert first.outputs["posted"] == "true", first.log[-500:]
         again = dog.check(10, workflows=watched, mention="<!here>")
         assert again.outputs["reason"] == "reminder-not-due", again.content[:200]
+
+
+def test_a_watchdog_of_forty_workflows_reads_its_own_snapshot_after_a_day_of_checks(
+    tmp_path: Path, echo: ScriptedEcho
+) -> None:
+    """40 watched workflows, none of them there, checked every 30 minutes for a day (remind-every
+    4h): the snapshot, its window full, must still be readable by the next check, or each
+    check is a first one and posts (with its mention) again."""
+    watched = "\n".join(f"pipeline-{n:02}.yml: 2h" for n in range(40))
+    with fake_actions(Actions(workflows=[])) as actions:
+        dog = Watchdog(tmp_path, echo, actions)
+        start = at(0)
+        checks = [
+            dog.check(0, when=start + timedelta(minutes=30 * n), workflows=watched)
+            for n in range(50)
+        ]
+        unread = [n for n, c in enumerate(checks) if "no trends this run" in c.log.lower()]
+        assert unread == [], (
+            unread,
+            [s for s in checks[unread[0]].log.splitlines() if "trends" in s] if unread else "",
+        )
+        posted = [n for n, c in enumerate(checks) if c.outputs["posted"] == "true"]
+        assert posted == list(range(0, 50, 8)), posted
