@@ -300,3 +300,23 @@ def test_a_watchdog_of_forty_workflows_reads_its_own_snapshot_after_a_day_of_che
         )
         posted = [n for n, c in enumerate(checks) if c.outputs["posted"] == "true"]
         assert posted == list(range(0, 50, 8)), posted
+
+
+# -- a weekly pipeline ---------------------------------------------------------------------------
+
+
+def test_a_weekly_pipeline_hears_back_to_normal_a_week_after_its_problem(
+    pipeline: Pipeline,
+) -> None:
+    """A weekly sync: critical on Jan 8, posted | ok on Jan 15: Back to normal. The composite
+    keeps each snapshot 5 days (`retention-days: 5`), so by the next weekly run it has expired
+    and the run knows nothing of the problem the channel heard of."""
+    told = pipeline.run(sync(70), 0, when=at(9, day=8), **PROBLEMS)
+    assert told.outputs["posted"] == "true"
+    action = (Path(__file__).parent.parent.parent / "action.yml").read_text()
+    days = int(action.split("retention-days:")[1].split()[0])
+    for run in pipeline.actions.workflows[0].runs:  # GitHub expires them after `days` days
+        for artifact in run.artifacts:
+            artifact.expired = days < 7
+    back = pipeline.run(sync(95), 0, when=at(9, day=15), **PROBLEMS)
+    assert "Back to normal" in back.content, back.outputs
