@@ -320,3 +320,26 @@ def test_a_weekly_pipeline_hears_back_to_normal_a_week_after_its_problem(
             artifact.expired = days < 7
     back = pipeline.run(sync(95), 0, when=at(9, day=15), **PROBLEMS)
     assert "Back to normal" in back.content, back.outputs
+
+
+# -- re-runs: the streak's words ------------------------------------------------------------------
+
+
+def test_a_cancelled_run_re_run_and_failed_is_a_failed_sync_in_the_streak(
+    pipeline: Pipeline,
+) -> None:
+    """9:00 the job fails: posted | 9:30 cancelled | the 9:30 run re-run, it fails | 10:00 ok:
+    the re-run took the cancelled attempt's place, so the two problem runs both failed:
+    `Back to normal after 2 failed syncs`, not `failed or cancelled`."""
+    pipeline.run(sync(95), 9, **{**PROBLEMS, "job-status": "failure"})
+    pipeline.run(sync(95), 0, when=at(9, 30), **{**PROBLEMS, "job-status": "cancelled"})
+    pipeline.run(
+        sync(95),
+        0,
+        when=at(9, 45),
+        attempt=2,
+        rerun_of=pipeline.run_id,
+        **{**PROBLEMS, "job-status": "failure"},
+    )
+    back = pipeline.run(sync(95), 10, **PROBLEMS)
+    assert "Back to normal after 2 failed syncs" in back.content, back.content[:160]
