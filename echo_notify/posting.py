@@ -71,7 +71,7 @@ def conclude(
     result: Result,
     *,
     ctx: report.Context,
-    shared: bool,
+    keep_state: bool,
     alert_for: MetricsError | None = None,
     watching: bool = False,
 ) -> None:
@@ -113,7 +113,7 @@ def conclude(
         outcome = "unknown" if stop.in_flight == "send" else result.outcome
         raise
     finally:
-        if keeps_history(config) and not shared:  # a name taken: the other step's history
+        if keeps_history(config) and keep_state:
             keep(config, runner, model, outcome, decision, result=result)
     if config.heartbeat_url and outcome in ("delivered", "quiet") and model.current:
         heartbeat(config.heartbeat_url, echo.session, runner)
@@ -198,31 +198,36 @@ def keep(
 @dataclass(frozen=True)
 class Recalled:
     """What the look-up of the previous run found: its snapshot (None: none, or unread),
-    whether the look-up failed (so what the snapshot would say is unknown), and whether
-    another step of this run keeps a snapshot under this step's name (then this one keeps
-    none)."""
+    whether the look-up failed (so what the snapshot would say is unknown), and whether this
+    run may keep its own: not when the history could not be read (the next run goes on from
+    the last snapshot it can read), nor when another step of this run keeps one under this
+    step's name."""
 
     snapshot: Snapshot | None = None
     unread: bool = False
-    shared: bool = False
+    keep: bool = True
 
 
 def previous_snapshot(config: Config, runner: Runner, kind: str) -> Recalled:
-    """The previous run's snapshot for trends (one notice when the look-up failed)."""
+    """The previous run's snapshot for trends (one notice when the look-up failed). `auto` (a
+    crash before the report was known) continues whichever report the job kept last."""
     ctx = config.github
-    if not keeps_history(config) or kind not in history.KINDS:
+    kinds = history.REPORTS if kind == "auto" else (kind,)
+    if not keeps_history(config) or not set(kinds) <= set(history.KINDS):
         return Recalled()
     client = api_client(ctx, config.github_token)
     if client is None or not ctx.run_id:
         return Recalled()  # not in a workflow run, or no token: nothing to look up
+    names = {history.artifact_name(ctx.job, k, config.history_key): k for k in kinds}
     try:
-        name = history.artifact_name(ctx.job, kind, config.history_key)
         found = history.lookup(
-            client, ctx.repository, ctx.run_id, attempt=ctx.run_attempt, name=name, kind=kind
+            client, ctx.repository, ctx.run_id, attempt=ctx.run_attempt, names=names
         )
     except HistoryError as exc:
         runner.annotate("notice", "Echo Notify: no trends this run", f"No trends this run: {exc}.")
-        return Recalled(unread=True, shared=isinstance(exc, history.SharedNameError))
+        # What the channel was told is unknown: keep none, so the next run goes on from the
+        # last snapshot it can read (or, when none is readable within RUNS_LOOKED_AT runs, anew).
+        return Recalled(unread=True, keep=False)
     if found is None:
         runner.log("No earlier snapshot of this report in the workflow's last runs: no trends yet")
     return Recalled(found)

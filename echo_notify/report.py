@@ -13,7 +13,7 @@ from . import trend
 from .choices import THRESHOLDS, JobStatus
 from .errors import NoMetrics
 from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
-from .state import Decision, Level, Point, Snapshot, Streak, advance, carried, counted
+from .state import Decision, Level, Point, Snapshot, Streak, advance, attempted, carried
 from .text import tenths
 
 HIGH_IS_BAD = frozenset({"capacity", "invalid"})
@@ -75,9 +75,9 @@ class Context:
     attempt: int = 1
 
     @property
-    def rerun(self) -> bool:
-        """This run is a re-run: an earlier attempt of it is in the previous run's window."""
-        return counted(self.previous, self.run_id)
+    def earlier(self) -> Point | None:
+        """This run's earlier attempt in the previous run's window: this run is a re-run."""
+        return attempted(self.previous, self.run_id)
 
 
 def build(metrics: Metrics, ctx: Context) -> Model:
@@ -96,7 +96,8 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         severity = "warning"
     else:
         severity = "ok"
-    streak = advance(ctx.previous, severity, ctx.job_status, metrics.timestamp, rerun=ctx.rerun)
+    # Since when the problem runs go on: the first one's run, not its file's date (stale).
+    streak = advance(ctx.previous, severity, ctx.job_status, ctx.now, earlier=ctx.earlier)
     failed = ctx.job_status != "success"
     point = Point(
         time=metrics.timestamp,
@@ -105,6 +106,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         figures=figures,
         levels=levels,
         run=ctx.run_id,
+        cancelled=ctx.job_status == "cancelled",
     )
     window = carried(ctx.previous, point)
     causes = {
@@ -146,10 +148,16 @@ def build(metrics: Metrics, ctx: Context) -> Model:
 def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMetrics) -> Model:
     """The short alert sent when there is no report to render (reports.md)."""
     severity: Level = "warning" if ctx.job_status == "success" else "critical"
-    streak = advance(ctx.previous, severity, ctx.job_status, ctx.now, rerun=ctx.rerun)
+    streak = advance(ctx.previous, severity, ctx.job_status, ctx.now, earlier=ctx.earlier)
     failed = ctx.job_status != "success"
     point = Point(
-        time=ctx.now, severity=severity, failed=failed, figures={}, levels={}, run=ctx.run_id
+        time=ctx.now,
+        severity=severity,
+        failed=failed,
+        figures={},
+        levels={},
+        run=ctx.run_id,
+        cancelled=ctx.job_status == "cancelled",
     )
     variables = {
         **_common(ctx.now, ctx),
@@ -218,6 +226,7 @@ def alerting(model: Model, decision: Decision, ctx: Context, mention: str = "") 
             **_shown(model.streak, ctx, zone),
             "gauges": gauges,
             "workflows": model.detail,  # the watchdog's; a report's causes that are not gauges
+            "failing": model.failed,  # this run's job failed (`failed`: every run of the streak)
             "causes": [f"{cause}:{value}" for cause, value in model.detail.items()],
         }
     unmuted = None

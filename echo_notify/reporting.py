@@ -45,16 +45,16 @@ def action(
     except MetricsError as exc:
         # No report to render is when the pipeline most likely broke: the team still hears.
         result.report = "unknown"
-        found = recall(config.report)
+        found = recall(config.report)  # `auto`: the report this job kept last, if any
         ctx = replace(ctx, previous=found.snapshot)
         model = report.alert(
             ctx,
-            report=config.report,
+            report=found.snapshot.kind if found.snapshot else config.report,
             workflow=config.github.workflow,
             path=exc.path,
             reason=exc.reason,
         )
-        conclude(config, runner, echo, model, result, ctx=ctx, shared=found.shared, alert_for=exc)
+        conclude(config, runner, echo, model, result, ctx=ctx, keep_state=found.keep, alert_for=exc)
         raise
     if not result.run_url and not config.github.act:  # outside Actions: the file's own link
         result.run_url = run_link(config.github, data.data.get("github_run_url"))
@@ -75,4 +75,4 @@ def action(
     found = recall(data.report)
     ctx = replace(ctx, previous=found.snapshot)
     model = report.build(data, ctx)
-    conclude(config, runner, echo, model, result, ctx=ctx, shared=found.shared)
+    conclude(config, runner, echo, model, result, ctx=ctx, keep_state=found.keep)

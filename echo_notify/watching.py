@@ -85,7 +85,7 @@ def watch(
         replace(model, digest=last),
         result,
         ctx=ctx,
-        shared=found.shared,
+        keep_state=found.keep,
         watching=True,
     )
     bad = [f"Input 'workflows', line {f.line} ({f.text}): {f.error}." for f in findings if f.error]

@@ -59,15 +59,20 @@ def test_a_corrupt_snapshot_on_the_first_good_run_does_not_lose_the_owed_recover
     assert backs(blind.content, after.content) == 1, (blind.outputs, after.outputs)
 
 
-def test_a_failed_lookup_mid_streak_keeps_the_streaks_count_and_since(pipeline: Pipeline) -> None:
-    """critical 9:00 | critical 9:30, API 403 | ok 10:00: the recovery counts the two problem
-    runs the channel was told about (since 9:00), not one."""
+def test_a_failed_lookup_mid_streak_posts_the_problem_and_one_recovery(pipeline: Pipeline) -> None:
+    """critical 9:00 | critical 9:30, API 403 | ok 10:00 | ok 10:30. The 9:30 run cannot know
+    whether the channel heard of the problem, so it says it (never blind) and keeps no snapshot:
+    the 10:00 run goes on from 9:00's and says Back to normal once. The blind run is not
+    counted in the streak (nothing of it was kept)."""
     pipeline.run(sync(70), 9, **PROBLEMS)
     pipeline.actions.status = 403
-    pipeline.run(sync(70), 0, when=at(9, 30), **PROBLEMS)
+    blind = pipeline.run(sync(70), 0, when=at(9, 30), **PROBLEMS)
     pipeline.actions.status = 200
+    assert blind.outputs["posted"] == "true" and blind.outputs["history-artifact"] == ""
     back = pipeline.run(sync(95), 10, **PROBLEMS)
-    assert "Back to normal after 2 syncs with problems" in back.content, back.content
+    after = pipeline.run(sync(95), 0, when=at(10, 30), **PROBLEMS)
+    assert "Back to normal after 1 sync with problems" in back.content, back.content
+    assert backs(back.content, after.content) == 1
 
 
 # -- a re-run of an older run ------------------------------------------------------------------

@@ -126,7 +126,7 @@ SNAPSHOT = json.dumps(
         (
             Artifact("echo-notify-sync-sync", zipped("sync.json", b" " * 2_000_000)),
             200,
-            "over 65,536 bytes",
+            "over 1,048,576 bytes",
         ),
         (
             Artifact("echo-notify-sync-sync", zipped("sync.json", SNAPSHOT)),
