@@ -71,7 +71,7 @@ def conclude(
     result: Result,
     *,
     ctx: report.Context,
-    keep_state: bool,
+    found: Recalled,
     alert_for: MetricsError | None = None,
     watching: bool = False,
 ) -> None:
@@ -113,7 +113,7 @@ def conclude(
         outcome = "unknown" if stop.in_flight == "send" else result.outcome
         raise
     finally:
-        if keeps_history(config) and keep_state:
+        if keeps_history(config) and found.keeps(decision.after(outcome)):
             keep(config, runner, model, outcome, decision, result=result)
     if config.heartbeat_url and outcome in ("delivered", "quiet") and model.current:
         heartbeat(config.heartbeat_url, echo.session, runner)
@@ -198,14 +198,19 @@ def keep(
 @dataclass(frozen=True)
 class Recalled:
     """What the look-up of the previous run found: its snapshot (None: none, or unread),
-    whether the look-up failed (so what the snapshot would say is unknown), and whether this
-    run may keep its own: not when the history could not be read (the next run goes on from
-    the last snapshot it can read), nor when another step of this run keeps one under this
-    step's name."""
+    whether the look-up failed (so what the channel was told is unknown), and whether another
+    step of this run keeps a snapshot under this step's name."""
 
     snapshot: Snapshot | None = None
     unread: bool = False
-    keep: bool = True
+    shared: bool = False
+
+    def keeps(self, channel: state.Channel) -> bool:
+        """Whether this run keeps its snapshot, once it knows what it told the channel. Never
+        under another step's name; after a failed look-up only when it told of a problem (then
+        that is the channel's last word): else the next run goes on from the last snapshot it
+        can read, which knows what the channel was told."""
+        return not self.shared and (not self.unread or channel.told is not None)
 
 
 def previous_snapshot(config: Config, runner: Runner, kind: str) -> Recalled:
@@ -225,9 +230,7 @@ def previous_snapshot(config: Config, runner: Runner, kind: str) -> Recalled:
         )
     except HistoryError as exc:
         runner.annotate("notice", "Echo Notify: no trends this run", f"No trends this run: {exc}.")
-        # What the channel was told is unknown: keep none, so the next run goes on from the
-        # last snapshot it can read (or, when none is readable within RUNS_LOOKED_AT runs, anew).
-        return Recalled(unread=True, keep=False)
+        return Recalled(unread=True, shared=isinstance(exc, history.SharedNameError))
     if found is None:
         runner.log("No earlier snapshot of this report in the workflow's last runs: no trends yet")
     return Recalled(found)

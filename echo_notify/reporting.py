@@ -54,7 +54,7 @@ def action(
             path=exc.path,
             reason=exc.reason,
         )
-        conclude(config, runner, echo, model, result, ctx=ctx, keep_state=found.keep, alert_for=exc)
+        conclude(config, runner, echo, model, result, ctx=ctx, found=found, alert_for=exc)
         raise
     if not result.run_url and not config.github.act:  # outside Actions: the file's own link
         result.run_url = run_link(config.github, data.data.get("github_run_url"))
@@ -75,4 +75,4 @@ def action(
     found = recall(data.report)
     ctx = replace(ctx, previous=found.snapshot)
     model = report.build(data, ctx)
-    conclude(config, runner, echo, model, result, ctx=ctx, keep_state=found.keep)
+    conclude(config, runner, echo, model, result, ctx=ctx, found=found)

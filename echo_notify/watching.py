@@ -85,7 +85,7 @@ def watch(
         replace(model, digest=last),
         result,
         ctx=ctx,
-        keep_state=found.keep,
+        found=found,
         watching=True,
     )
     bad = [f"Input 'workflows', line {f.line} ({f.text}): {f.error}." for f in findings if f.error]
