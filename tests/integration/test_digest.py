@@ -207,7 +207,11 @@ def test_muted_and_dry_runs_post_no_digest(
     [
         ({"digest-at": "9am"}, "Input 'digest-at' must be a time of day"),
         ({"digest-at": "24:00"}, "Input 'digest-at' must be a time of day"),
-        ({"digest-at": "09:00", "history": "false"}, "Input 'digest-at' needs `history: true`"),
+        (
+            {"digest-at": "09:00", "history": "false"},
+            "Input 'digest-at' needs `history: true`: the watchdog remembers in its history that "
+            "today's digest went out, and the digest reads the reports' histories",
+        ),
     ],
 )
 def test_bad_digest_inputs_are_named(dog: Watchdog, inputs: dict[str, str], named: str) -> None:

@@ -542,17 +542,20 @@ def test_snapshot_write_failure_after_delivery_is_not_an_internal_error(
     a write failure is a warning and never a reason to fail."""
     temp = tmp_path / "not-a-directory"
     temp.write_text("")
-    step = run(
-        echo,
-        workspace,
-        files,
-        example("sync.json"),
-        extra={"RUNNER_TEMP": str(temp)},
-        fail_on_error="true",
-    )
+    # The look-up finds no earlier snapshot (a first run), so this run keeps one: the write.
+    with fake_actions(Actions(workflows=[Workflow(runs=[Run(123456)])])) as actions:
+        step = run(
+            echo,
+            workspace,
+            files,
+            example("sync.json"),
+            extra={"RUNNER_TEMP": str(temp), "GITHUB_API_URL": actions.api},
+            fail_on_error="true",
+        )
     assert step.outputs["delivered"] == "true"
     assert "Unexpected internal error" not in step.log
     assert step.code == 0
+    assert "the next run will have no trends. Nothing else changed." in step.log
 
 
 def test_more_added_than_attempted_is_bad_data(

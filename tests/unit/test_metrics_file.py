@@ -49,6 +49,7 @@ def test_one_byte_over_the_ceiling_is_refused_without_reading(tmp_path: Path) ->
         handle.truncate(METRICS_LIMIT + 1)  # sparse: costs no disk
     message, elapsed = refused(path)
     assert "larger than 8 MiB" in message and str(path) in message
+    assert "check that `metrics-file` names the metrics JSON" in message
     assert elapsed < 1
 
 

@@ -83,6 +83,15 @@ def test_clock_uses_the_real_abbreviation(utc: str, text: str) -> None:
     assert clock(moment) == text
 
 
+def test_clock_with_the_day_or_the_year() -> None:
+    moment = datetime(2025, 3, 9, 14, 30, tzinfo=NY)
+    assert (clock(moment, "day"), clock(moment, "year")) == (
+        "Mar 9, 2:30 PM EDT",
+        "Mar 9, 2025, 2:30 PM EDT",
+    )
+    assert clock(moment, "year", zone=False) == "Mar 9, 2025, 2:30 PM"
+
+
 def test_cut_marks_only_what_it_cut() -> None:
     assert cut("x" * 100, 100) == "x" * 100
     assert cut("x" * 101, 100) == "x" * 100 + "…"
