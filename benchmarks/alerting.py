@@ -79,11 +79,10 @@ def play(seeds: list[int]) -> tuple[Counter[str], Counter[str], int, list[str]]:
             runs += len(steps)
             exercised.update(set(sequence.tally.exercised))
             broken = {v.split(" at run")[0] for v in sequence.tally.violations}
+            for name in broken - set(violated):  # the first counter-example of each promise
+                first = next(v for v in sequence.tally.violations if v.startswith(name))
+                examples.append(f"seed {seed}: {first} {describe(settings, steps)}")
             violated.update(broken)
-            if broken and len(examples) < 3:
-                examples.append(
-                    f"seed {seed}: {sequence.tally.violations[:3]} {describe(settings, steps)}"
-                )
     return exercised, violated, runs, examples
 
 
@@ -115,8 +114,12 @@ def main() -> None:
     print(f"{'promise':<28} {'exercised':>10} {'violated':>9}")
     for name in PROMISES:
         print(f"{name:<28} {exercised[name]:>10} {violated[name]:>9}")
-    for example in examples[:5]:
-        print(example)
+    shown: set[str] = set()
+    for example in examples:  # one a promise
+        name = example.split(": ", 1)[1].split(" at run")[0]
+        if name not in shown:
+            shown.add(name)
+            print(example)
 
 
 if __name__ == "__main__":

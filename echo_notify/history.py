@@ -34,7 +34,8 @@ ARTIFACT_LIMIT = 1024 * 1024  # bytes of the zipped artifact; a snapshot is unde
 SNAPSHOT_LIMIT = 1024 * 1024  # bytes of the snapshot inside it (a watchdog of many workflows)
 LOOKUP_BUDGET = 15.0  # seconds for the whole look-up; the report must not wait on history
 REPORTS = ("sync", "drain", "poll")
-KINDS = (*REPORTS, "watchdog")  # what keeps a snapshot
+# What keeps a snapshot; `auto`: a crash with `report: auto` before the job kept any report's.
+KINDS = (*REPORTS, "auto", "watchdog")
 
 
 def artifacts_work(server_url: str) -> bool:

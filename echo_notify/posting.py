@@ -217,9 +217,12 @@ def previous_snapshot(config: Config, runner: Runner, kind: str) -> Recalled:
     """The previous run's snapshot for trends (one notice when the look-up failed). `auto` (a
     crash before the report was known) continues whichever report the job kept last."""
     ctx = config.github
-    kinds = history.REPORTS if kind == "auto" else (kind,)
-    if not keeps_history(config) or not set(kinds) <= set(history.KINDS):
+    if not keeps_history(config) or kind not in history.KINDS:
         return Recalled()
+    kinds: tuple[str, ...] = (kind,)
+    if config.report == "auto" and kind != "watchdog":  # a crash before the report was known
+        # continues the report its job kept last, or keeps an `auto` snapshot when there is none
+        kinds = (*history.REPORTS, "auto") if kind == "auto" else (kind, "auto")
     client = api_client(ctx, config.github_token)
     if client is None or not ctx.run_id:
         return Recalled()  # not in a workflow run, or no token: nothing to look up

@@ -529,3 +529,14 @@ def test_a_cancelled_run_re_run_and_failed_is_a_failed_sync_in_the_streak(
     )
     back = pipeline.run(sync(95), 10, **PROBLEMS)
     assert "Back to normal after 2 failed syncs" in back.content, back.content[:160]
+
+
+def test_a_first_run_that_crashes_with_report_auto_gets_its_recovery(pipeline: Pipeline) -> None:
+    """No file on the very first run, `report` left at auto: the alert is posted, and the job
+    has no report's history to go on with, so it keeps one of its own; the next good run
+    (a sync, found by its keys) reads it and says Back to normal."""
+    crash = pipeline.run(None, 9, **AUTO)
+    assert crash.outputs["posted"] == "true" and crash.outputs["history-artifact"]
+    back = pipeline.run(sync(95), 10, **AUTO)
+    assert "Back to normal" in back.content, back.outputs
+    assert pipeline.run(sync(95), 11, **AUTO).outputs["posted"] == "false"
