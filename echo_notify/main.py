@@ -449,6 +449,7 @@ INSIGHT = (
     "levels",
     "gauges",
     "data",
+    "unjudged",
     "age_hours",
     "error_count",
     "over_capacity",
