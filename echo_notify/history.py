@@ -90,6 +90,14 @@ def lookup(
         raise HistoryError(f"the look-up took over {LOOKUP_BUDGET:g} s and was given up") from None
 
 
+def own(run: WorkflowRun, repository: str) -> bool:
+    """Whether a run ran this repository's code: a pull request from a fork (whose branch is
+    called `main` too) runs the workflow with the fork's code and writes the fork's numbers.
+    A deleted fork's run has no head repository."""
+    head = run.head_repository
+    return head is not None and head.full_name == repository
+
+
 def _lookup(
     client: Github, repository: str, run_id: str, attempt: int, *, name: str, kind: str
 ) -> Snapshot | None:
@@ -102,8 +110,7 @@ def _lookup(
         for looked, other in enumerate(workflow.get_runs(branch=run.head_branch)):
             if looked > (WATCHDOG_RUNS_LOOKED_AT if kind == "watchdog" else RUNS_LOOKED_AT):
                 return None
-            head = other.head_repository  # None once a fork is deleted
-            if head is None or head.full_name != repository:
+            if not own(other, repository):
                 continue  # a fork's run on a same-named branch: not our history
             found = _snapshot(client, other, name, kind)
             if found is None:

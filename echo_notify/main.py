@@ -450,6 +450,7 @@ INSIGHT = (
     "gauges",
     "data",
     "unjudged",
+    "problems",  # the watchdog's findings
     "age_hours",
     "error_count",
     "over_capacity",

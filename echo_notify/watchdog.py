@@ -4,11 +4,13 @@ something is wrong (or changes), one when all is well again; nothing while all s
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import cancel
+from . import cancel, history
 from .config import Watch
 from .errors import ActionError
 from .report import QUIET_DEFAULTS, Context, Model, date_shown
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 Problem = Literal["", "disabled", "stale", "never", "missing"]
 DISABLED = ("disabled_inactivity", "disabled_manually")
 WATCH_LIMIT = 60.0  # seconds for reading every watched workflow (3 small requests each)
+OWN_RUNS_LOOKED_AT = 100  # runs searched, past those of forks, for the repository's own
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,8 +93,8 @@ def _check(repo: Any, branch: str, watch: Watch, now: datetime) -> Finding:
         name, state = workflow.name, workflow.state
     except UnknownObjectException:
         return Finding(workflow=watch.workflow, name=watch.workflow, problem="missing")
-    newest: WorkflowRun | None = next(iter(workflow.get_runs(branch=branch)), None)
-    success = next(iter(workflow.get_runs(branch=branch, status="success")), None)
+    newest = _own(workflow.get_runs(branch=branch), repo.full_name)
+    success = _own(workflow.get_runs(branch=branch, status="success"), repo.full_name)
     last = _started(success) if success else None
     problem: Problem = ""
     if state in DISABLED:
@@ -110,6 +113,13 @@ def _check(repo: Any, branch: str, watch: Watch, now: datetime) -> Finding:
         newest_url=newest.html_url if newest else "",
         newest_result=(newest.conclusion or newest.status) if newest else "",
     )
+
+
+def _own(runs: Iterable[WorkflowRun], repository: str) -> WorkflowRun | None:
+    """The newest of the runs that ran this repository's code: a fork's pull request on its
+    own `main` is not the pipeline running (history.own)."""
+    looked = itertools.islice(runs, OWN_RUNS_LOOKED_AT)
+    return next((run for run in looked if history.own(run, repository)), None)
 
 
 def _started(run: WorkflowRun) -> datetime:

@@ -6,11 +6,22 @@ for GitHub's)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXAMPLES
-from tests.pipeline import Pipeline
+from tests.fake_github import Actions, Run, Workflow, fake_actions
+from tests.helpers import EXAMPLES, ScriptedEcho
+from tests.pipeline import (
+    DIGEST_MORNING,
+    NEW_YORK,
+    PIPELINES,
+    Pipeline,
+    Watchdog,
+    a_day_of_pipelines,
+    three_workflows,
+)
 
 
 def sample(name: str = "sync.json") -> dict[str, object]:
@@ -60,3 +71,73 @@ def test_a_deletion_rate_past_100_percent_is_bad_data(pipeline: Pipeline) -> Non
     step = pipeline.run(metrics, 9, report="drain")
     assert step.outputs["severity"] == "warning", step.log
     assert "deletion_results.success_rate_percentage" in step.log and "150.0%" not in step.content
+
+
+# -- runs of forks in the watchdog and the digest ------------------------------------------
+
+
+FORK = "mallory/cold-email"  # a fork whose default branch is also called `main`
+
+
+def watched() -> Actions:
+    """The fake GitHub API's state (it stands in for GitHub's) for one watched workflow."""
+    return Actions(
+        workflows=[
+            Workflow(id=1, path=".github/workflows/cold-email-sync.yml", name="Cold Email Sync"),
+            Workflow(id=2, path=".github/workflows/drain-leads.yml", name="Drain Leads"),
+        ]
+    )
+
+
+def ny(hhmm: str) -> str:
+    return datetime.fromisoformat(f"2026-01-15T{hhmm}").replace(tzinfo=NEW_YORK).isoformat()
+
+
+def test_a_fork_success_is_not_the_pipeline_s_own(tmp_path: Path, echo: ScriptedEcho) -> None:
+    with fake_actions(watched()) as actions:
+        sync, drain = actions.workflows
+        sync.runs = [  # newest first: a fork's pull request ran the workflow on its `main`
+            Run(903, created_at=ny("13:30"), head_repository=FORK),
+            Run(902, conclusion="failure", created_at=ny("12:00")),
+            Run(901, created_at=ny("09:00")),
+        ]
+        drain.runs = [Run(801, created_at=ny("13:00"))]
+        check = Watchdog(tmp_path, echo, actions).check(14)
+    assert check.outputs["severity"] == "critical" and check.outputs["posted"] == "true"
+    assert "No successful *Cold Email Sync* since 9:00 AM" in check.content
+    assert "runs/902|newest run> (failure)" in check.content and "runs/903" not in check.content
+
+
+def test_the_digest_reads_no_fork_s_artifact(tmp_path: Path, echo: ScriptedEcho) -> None:
+    with fake_actions(Actions(workflows=three_workflows())) as actions:
+        pipeline = Pipeline(tmp_path, echo, actions)
+        a_day_of_pipelines(pipeline, actions)
+        forged = sample()  # the fork's run writes whatever numbers it likes
+        forged["leads_processed"] = {"smb_campaign": {"leads_added": 24000}}
+        pipeline.workflow = 0
+        pipeline.run(forged, 0, when=DIGEST_MORNING - timedelta(minutes=15))
+        actions.workflows[0].runs[0].head_repository = FORK
+        check = Watchdog(tmp_path, echo, actions).check(
+            0, when=DIGEST_MORNING, workflows=PIPELINES, **{"digest-at": "09:00"}
+        )
+    digest = next(
+        json.loads(r["body"])["content"]
+        for r in echo.store.requests
+        if r["path"] == "/api/v1/messages" and "Daily digest" in r["body"]
+    )
+    assert check.code == 0 and "Sync: 24 runs" in digest, digest
+    assert "24,0" not in digest and "25 runs" not in digest
+
+
+def test_the_watchdog_s_caution_block_names_what_is_wrong(
+    tmp_path: Path, echo: ScriptedEcho
+) -> None:
+    with fake_actions(watched()) as actions:
+        sync, drain = actions.workflows
+        sync.runs = [Run(901, created_at=ny("09:00"))]
+        drain.runs, drain.state = [Run(801, created_at=ny("13:00"))], "disabled_manually"
+        check = Watchdog(tmp_path, echo, actions).check(14)
+    block = check.summary.split("\n\n")[0]
+    assert block.startswith("> [!CAUTION]"), check.summary
+    assert "> - 🚨 No successful **Cold Email Sync** since 9:00 AM" in block, block
+    assert "> - ⛔ **Drain Leads** is disabled by hand" in block, block
