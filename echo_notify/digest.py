@@ -209,6 +209,7 @@ def variables(
         reports = [
             {
                 "name": source.name.removeprefix(PREFIX),
+                "leg": source.snapshot.leg if source.snapshot else "",
                 "kind": source.kind,
                 "error": source.error,
                 "same_kind": kinds.count(source.kind) > 1,

@@ -352,6 +352,7 @@ def keep(
     snapshot = state.settle(
         model.snapshot(run.run_id, run.run_attempt), outcome, model.recovered, decision
     )
+    snapshot = replace(snapshot, leg=config.leg)
     name = history.artifact_name(run.job, model.kind, config.history_key)
     try:
         history.write(run.runner_temp / "echo-notify" / name, snapshot)

@@ -153,6 +153,7 @@ class Snapshot:
     # The last runs, oldest first, this one last (at most WINDOW); empty: this run alone.
     window: tuple[Point, ...] = ()
     digest: datetime | None = None  # the watchdog's: when its last daily digest went out
+    leg: str = ""  # the matrix leg or named step it belongs to, as the digest names it
 
     @property
     def point(self) -> Point:
@@ -195,6 +196,7 @@ class Snapshot:
                 "muted": self.muted.isoformat() if self.muted else None,
                 "window": [point.to_json() for point in self.window],
                 "digest": self.digest.isoformat() if self.digest else None,
+                "leg": self.leg,
             },
             indent=1,
         )
@@ -230,6 +232,7 @@ class Snapshot:
             muted=_time(muted) if muted is not None else None,
             window=_window(data.get("window", [])),
             digest=_time(digest) if digest is not None else None,
+            leg=str(data.get("leg") or "")[:60],
         )
         if "told" not in data and snapshot.streak.count and announced != "no":
             # Written before reminders (every problem run was posted): told at that run.

@@ -141,3 +141,24 @@ def test_the_watchdog_s_caution_block_names_what_is_wrong(
     assert block.startswith("> [!CAUTION]"), check.summary
     assert "> - 🚨 No successful **Cold Email Sync** since 9:00 AM" in block, block
     assert "> - ⛔ **Drain Leads** is disabled by hand" in block, block
+
+
+def test_the_digest_names_a_matrix_leg_by_its_values(tmp_path: Path, echo: ScriptedEcho) -> None:
+    with fake_actions(Actions(workflows=three_workflows())) as actions:
+        pipeline = Pipeline(tmp_path, echo, actions)
+        for hour in range(3):  # each run: two legs of a matrix, then a step with its own key
+            when = DIGEST_MORNING - timedelta(hours=3 - hour)
+            legs = ['{"segment":"smb","shard":1}', '{"segment":"midsize","shard":2}', "backfill"]
+            for leg, key in enumerate(legs):
+                pipeline.run(sample(), 0, when=when, again=leg > 0, **{"history-key": key})
+        Watchdog(tmp_path, echo, actions).check(
+            0, when=DIGEST_MORNING, workflows=PIPELINES, **{"digest-at": "09:00"}
+        )
+    digest = next(
+        json.loads(r["body"])["content"]
+        for r in echo.store.requests
+        if r["path"] == "/api/v1/messages" and "Daily digest" in r["body"]
+    )
+    for name in ("Sync (smb, 1): 3 runs", "Sync (midsize, 2): 3 runs", "Sync (backfill): 3 runs"):
+        assert name in digest, digest
+    assert "sync-sync-" not in digest
