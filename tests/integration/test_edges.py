@@ -162,3 +162,21 @@ def test_the_digest_names_a_matrix_leg_by_its_values(tmp_path: Path, echo: Scrip
     for name in ("Sync (smb, 1): 3 runs", "Sync (midsize, 2): 3 runs", "Sync (backfill): 3 runs"):
         assert name in digest, digest
     assert "sync-sync-" not in digest
+
+
+# -- text from data ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["slack", "markdown"])
+def test_hidden_text_and_shortcodes_from_data_stay_text(pipeline: Pipeline, fmt: str) -> None:
+    metrics = sample()
+    hidden = "".join(chr(0xE0100 + ord(c)) for c in "wire the money")  # variation selectors
+    metrics["leads_processed"] = {
+        "smb_campaign": {"campaign_name": "SMB" + "\ufe00" * 37 + hidden, "leads_added": 65},
+        "midsize_campaign": {"campaign_name": ":white_check_mark:", "leads_added": 27},
+    }
+    step = pipeline.run(metrics, 9, format=fmt)
+    for shown in (step.content, step.summary):
+        assert "• SMB: 65 leads added" in shown.replace("  \n", "\n"), shown
+        assert not any(0xFE00 <= ord(c) <= 0xFE0F or ord(c) >= 0xE0000 for c in shown)
+        assert "white" in shown and ":white_check_mark:" not in shown.replace("\\", "")
