@@ -45,6 +45,8 @@ def _emoji_part(match: re.Match[str]) -> str:
         if _within(before, PICTOGRAPHIC) or _within(before, MODIFIER):
             return char
     return ""
+
+
 _BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]+")
 
 
