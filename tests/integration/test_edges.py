@@ -6,7 +6,7 @@ for GitHub's)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -180,3 +180,49 @@ def test_hidden_text_and_shortcodes_from_data_stay_text(pipeline: Pipeline, fmt:
         assert "• SMB: 65 leads added" in shown.replace("  \n", "\n"), shown
         assert not any(0xFE00 <= ord(c) <= 0xFE0F or ord(c) >= 0xE0000 for c in shown)
         assert "white" in shown and ":white_check_mark:" not in shown.replace("\\", "")
+
+
+# -- the job summary's chart -----------------------------------------------------------------
+
+
+def chart(summary: str) -> tuple[list[str], list[float]]:
+    """The x-axis labels and the line's values of the summary's Mermaid chart."""
+    block = summary.split("```mermaid")[1].split("```", maxsplit=1)[0]
+    axis = next(line for line in block.splitlines() if line.strip().startswith("x-axis"))
+    line = next(line for line in block.splitlines() if line.strip().startswith("line"))
+    labels = json.loads(axis.strip().removeprefix("x-axis "))
+    return labels, json.loads(line.strip().removeprefix("line "))
+
+
+def drain(rate: float) -> dict[str, object]:
+    metrics = sample("drain.json")
+    metrics["deletion_results"] = {"success_rate_percentage": rate}
+    return metrics
+
+
+def test_the_chart_s_labels_are_unique_and_in_time_order(pipeline: Pipeline) -> None:
+    start = datetime(2026, 1, 15, 0, 0, tzinfo=NEW_YORK)
+    for run in range(30):  # a drain every 2 h: its clock times repeat after a day
+        step = pipeline.run(drain(90 + run % 10), 0, when=start + timedelta(hours=2 * run))
+    labels, values = chart(step.summary)
+    assert len(labels) == len(values) == 30 and len(set(labels)) == 30, labels
+    assert labels[0] == "Jan 15 00:00" and labels[-1] == "Jan 17 10:00", labels
+
+
+def test_the_chart_is_unique_across_the_autumn_clock_change(pipeline: Pipeline) -> None:
+    start = datetime(2026, 11, 1, 4, 30, tzinfo=UTC)  # 12:30 AM EDT; 1:00-1:59 comes twice
+    for run in range(6):
+        step = pipeline.run(drain(95), 0, when=start + timedelta(minutes=30 * run))
+    labels, _ = chart(step.summary)
+    assert len(set(labels)) == 6 and "01:00 EDT" in labels and "01:00 EST" in labels, labels
+
+
+def test_one_point_is_no_chart_and_values_are_as_shown(pipeline: Pipeline) -> None:
+    no_rate = sample("drain.json")
+    no_rate["deletion_results"] = {}
+    pipeline.run(no_rate, 8)
+    step = pipeline.run(drain(99.96), 9)  # two runs, one with the figure: no line to draw
+    assert "```mermaid" not in step.summary
+    step = pipeline.run(drain(97.04), 10)
+    labels, values = chart(step.summary)
+    assert labels == ["09:00", "10:00"] and values == [99.9, 97.0], (labels, values)
