@@ -308,11 +308,8 @@ def image(raw: str) -> str:
 def history_key(raw: str) -> str:
     """`history-key`: by default the leg's matrix values (action.yml passes toJSON(matrix):
     `null` outside a matrix), kept as a short digest; or a name a user gives a step."""
-    try:
-        matrix = json.loads(raw) if raw.startswith("{") else None
-    except ValueError:
-        matrix = None
-    if isinstance(matrix, dict):
+    matrix = _matrix(raw)
+    if matrix is not None:
         canonical = json.dumps(matrix, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12] if matrix else ""
     if raw in ("", "null"):
@@ -327,14 +324,20 @@ def history_key(raw: str) -> str:
     return raw
 
 
-def leg(raw: str) -> str:
-    """The leg as the digest names it: its matrix values as GitHub lists them in a job's name
-    (`smb, 1`), or the `history-key` a user gave; `''` outside a matrix."""
+def _matrix(raw: str) -> dict[str, Any] | None:
+    """The matrix values `history-key` holds by default (action.yml passes toJSON(matrix))."""
     try:
         matrix = json.loads(raw) if raw.startswith("{") else None
     except ValueError:
-        matrix = None
-    if isinstance(matrix, dict):
+        return None
+    return matrix if isinstance(matrix, dict) else None
+
+
+def leg(raw: str) -> str:
+    """The leg as the digest names it: its matrix values as GitHub lists them in a job's name
+    (`smb, 1`), or the `history-key` a user gave; `''` outside a matrix."""
+    matrix = _matrix(raw)
+    if matrix is not None:
         values = (v if isinstance(v, str) else json.dumps(v) for v in matrix.values())
         return cut(one_line(clean(", ".join(values))), LEG_LIMIT)
     return "" if raw == "null" else cut(one_line(clean(raw)), LEG_LIMIT)
