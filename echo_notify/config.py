@@ -67,11 +67,14 @@ class GitHubContext:
 
 @dataclass(frozen=True)
 class Watch:
-    """One line of the watchdog's `workflows` input: `cold-email-sync.yml: 2h`."""
+    """One line of the watchdog's `workflows` input: `cold-email-sync.yml` (its schedule read
+    from the file), `cold-email-sync.yml: 2h` (an age instead), or `all`."""
 
-    workflow: str
-    max_age: timedelta
-    written: str  # the age as the user wrote it, for the message
+    workflow: str  # the file name, or `all`: every workflow of the repository with a schedule
+    max_age: timedelta | None = None  # None: judged by the schedule in the file
+    written: str = ""  # the age as the user wrote it, for the message
+    line: int = 0  # its line in the input, for errors
+    text: str = ""  # the line as written
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +108,8 @@ class Config:
     mention: str = ""  # Slack mention tokens, checked: `<@U…> <!here>`
     mention_on: MentionOn = "critical"
     digest_at: time | None = None  # the watchdog's daily digest, in `timezone`
+    grace: timedelta = timedelta(minutes=10)  # the watchdog's: a due run later than this is late
+    missed_runs: int = 3  # the watchdog's: scheduled runs missed in a row that make an alert
 
     @property
     def policy(self) -> Policy:
@@ -260,7 +265,10 @@ def load_config(
         dry_run=dry_run,
         fail_on_error=read(lambda: inputs.flag("fail-on-error"), False),
         timeout_seconds=read(lambda: timeout(inputs.get("timeout-seconds")), 180.0),
-        notify_on=read(lambda: inputs.choice("notify-on", NotifyOn), "always"),
+        # The watchdog posts problems and their end, at once; it has neither input.
+        notify_on="problems"
+        if watchdog
+        else read(lambda: inputs.choice("notify-on", NotifyOn), "always"),
         thresholds=read(lambda: thresholds(inputs.get("thresholds")), {}),
         history=read(lambda: inputs.flag("history"), False),
         history_key=read(lambda: history_key(inputs.get("history-key")), ""),
@@ -269,11 +277,20 @@ def load_config(
         github_token=inputs.get("github-token"),
         github=github,
         remind_every=read(lambda: every(inputs.get("remind-every")), timedelta(hours=4)),
-        alert_after=read(lambda: runs("alert-after", inputs.get("alert-after")), 1),
+        alert_after=1
+        if watchdog
+        else read(lambda: runs("alert-after", inputs.get("alert-after")), 1),
         mute_until=read(lambda: mute_until(inputs.get("mute-until"), zone, now), None),
         mention=read(lambda: mentions(inputs.get("mention")), ""),
         mention_on=read(lambda: inputs.choice("mention-on", MentionOn), "critical"),
         digest_at=read(lambda: time_of_day(inputs.get("digest-at")), None),
+        grace=read(lambda: grace(inputs.get("grace") or WATCHDOG_DEFAULTS["grace"]), GRACE),
+        missed_runs=read(
+            lambda: runs(
+                "missed-runs", inputs.get("missed-runs") or WATCHDOG_DEFAULTS["missed-runs"]
+            ),
+            3,
+        ),
     )
     if config.digest_at and inputs.get("history").lower() in FALSE:
         problems.found.append(
@@ -471,33 +488,58 @@ def url(name: str, raw: str) -> str:
 
 
 # The unit in any case (`2H`), as booleans take any case; the file name exactly as written.
-_WATCH = re.compile(r"([A-Za-z0-9._-]+\.ya?ml)\s*:\s*((\d+(?:\.\d+)?)\s*((?i:min|m|h|d)))")
+_WATCH = re.compile(
+    r"([A-Za-z0-9._-]+\.ya?ml)(?:\s*:\s*((\d+(?:\.\d+)?)\s*((?i:min|m|h|d))))?|(all)"
+)
 UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400}
+# The watchdog's own defaults (watchdog/action.yml; a test keeps the two equal).
+WATCHDOG_DEFAULTS = {"grace": "10m", "missed-runs": "3"}
+GRACE = timedelta(minutes=10)
 
 
 def watches(raw: str) -> tuple[Watch, ...]:
-    """`workflow-file: max-age` lines: the workflows the watchdog checks, each once."""
+    """`workflow-file` (its schedule read from the file), `workflow-file: max-age` or `all`
+    lines: the workflows the watchdog checks, each once."""
     found: dict[str, Watch] = {}
-    for line in (part.strip() for part in raw.splitlines()):
+    for number, line in enumerate((part.strip() for part in raw.splitlines()), start=1):
         if not line or line.startswith("#"):
             continue
         match = _WATCH.fullmatch(line)
         if not match:
             raise InputError(
-                f"Input 'workflows': cannot read the line {line!r}. Write one workflow per line "
-                "as `file-name.yml: max-age`, the age in m, h or d, e.g. `cold-email-sync.yml: 2h`."
+                f"Input 'workflows': cannot read the line {line!r}. Write one workflow file "
+                "per line, its schedule read from the file (`cold-email-sync.yml`), or with "
+                "the age of its last success in m, h or d instead (`cold-email-sync.yml: 2h`); "
+                "or `all` for every workflow with a schedule."
             )
-        seconds = float(match.group(3)) * UNITS[match.group(4).lower()]
-        if not 60 <= seconds <= 90 * 86400:
-            raise InputError(
-                f"Input 'workflows': the age in {line!r} must be from 1 minute to 90 days."
-            )
-        found[match.group(1)] = Watch(match.group(1), timedelta(seconds=seconds), match.group(2))
+        name = match.group(1) or "all"
+        age = None
+        if match.group(2):
+            seconds = float(match.group(3)) * UNITS[match.group(4).lower()]
+            if not 60 <= seconds <= 90 * 86400:
+                raise InputError(
+                    f"Input 'workflows': the age in {line!r} must be from 1 minute to 90 days."
+                )
+            age = timedelta(seconds=seconds)
+        found[name] = Watch(name, age, match.group(2) or "", number, line)
     if not found:
         raise InputError(
-            "Input 'workflows' names no workflow: give lines like `cold-email-sync.yml: 2h`."
+            "Input 'workflows' names no workflow: give lines like `cold-email-sync.yml` (its "
+            "schedule read from the file), `cold-email-sync.yml: 2h`, or `all`."
         )
     return tuple(found.values())
+
+
+def grace(raw: str) -> timedelta:
+    """`grace`: how late a scheduled run may start and still be on time (1 minute to 1 day)."""
+    match = _EVERY.fullmatch(raw.strip())
+    seconds = float(match.group(1)) * UNITS[match.group(2).lower()] if match else 0
+    if not 60 <= seconds <= 86400:
+        raise InputError(
+            f"Input 'grace' must be a duration from 1 minute to 1 day in m, h or d (e.g. "
+            f"`10m`); got {cut(one_line(clean(raw)), 40)!r}."
+        )
+    return timedelta(seconds=seconds)
 
 
 _EVERY = re.compile(r"(\d+(?:\.\d+)?)\s*(m|min|h|d)", re.IGNORECASE)

@@ -37,9 +37,9 @@ NOW_FIGURES = ("utilization", "inventory", "pending")  # the newest run's: capac
 
 def due(at: time | None, since: datetime, now: datetime, zone: ZoneInfo) -> bool:
     """Whether this check posts the digest: the latest `digest-at` in `zone` at or before now
-    is after ``since`` (see `since`), and it is today's, or yesterday's
-    at most LATE ago (a time late in the evening, at the first check past midnight; not a day
-    overdue after a pause, with the next one near). A time the clocks skip is the one it
+    is after ``since`` (see `since`) and at most LATE ago (today's, or yesterday's for a time
+    late in the evening at the first check past midnight; never one so late that the next one
+    is near). A time the clocks skip is the one it
     turns into (2:30 is 3:30 EDT); a repeated one, its first."""
     if at is None:
         return False
@@ -47,9 +47,7 @@ def due(at: time | None, since: datetime, now: datetime, zone: ZoneInfo) -> bool
     moment = datetime.combine(day_, at, tzinfo=zone).astimezone(UTC)
     if moment > now:
         moment = datetime.combine(day_ - timedelta(days=1), at, tzinfo=zone).astimezone(UTC)
-        if now - moment > LATE:
-            return False
-    return since < moment
+    return since < moment and now - moment <= LATE
 
 
 def since(previous: Snapshot | None, now: datetime, zone: ZoneInfo, *, unread: bool) -> datetime:
@@ -87,7 +85,7 @@ class Read:
 def read(client: Github, repository: str, findings: list[Finding]) -> dict[str, Read]:
     """Every watched workflow's newest report snapshots, within READ_LIMIT s all told; a
     workflow not read by then is left with `done` false (the digest says so)."""
-    reads = {f.workflow: Read() for f in findings if f.problem != "missing"}
+    reads = {f.workflow: Read() for f in findings if f.problem != "missing" and f.workflow != "all"}
 
     def work() -> None:
         repo = client.get_repo(repository)
@@ -187,6 +185,23 @@ def day(kind: str, window: tuple[Point, ...], now: datetime, zone: tzinfo) -> di
     }
 
 
+def scheduled(finding: Finding, now: datetime) -> dict[str, Any] | None:
+    """The day's due runs of a workflow judged by its schedule: how many, how many ran, how
+    many were missed, how many late and the longest delay in minutes (runs still waiting for
+    their time, or the next one, are not counted yet). None without a schedule."""
+    day_ = [d for d in finding.due if d.time > now - DAY and d.status != "waiting"]
+    if not finding.schedule or not day_:
+        return None
+    late = [d.delay for d in day_ if d.status == "late" and d.delay is not None]
+    return {
+        "due": len(day_),
+        "ran": sum(d.status != "missed" for d in day_),
+        "missed": sum(d.status == "missed" for d in day_),
+        "late": len(late),
+        "longest": round(max(late).total_seconds() / 60) if late else None,
+    }
+
+
 def variables(
     findings: list[Finding],
     reads: dict[str, Read],
@@ -229,6 +244,7 @@ def variables(
                 **shown_finding(finding, ctx),
                 "url": f"{workflows_url}/{finding.workflow}",
                 "reports": reports,
+                "scheduled": scheduled(finding, ctx.now),
                 "unread": unread,
                 "error": found.error if found else "",
                 "checks": len(today),

@@ -119,9 +119,12 @@ def run_link(ctx: GitHubContext, fallback: object = None) -> str:
     return ""
 
 
-def api_client(ctx: GitHubContext, token: str, *, act_too: bool = False) -> Github | None:
+def api_client(
+    ctx: GitHubContext, token: str, *, act_too: bool = False, per_page: int = 10
+) -> Github | None:
     """PyGithub for the run's repository; None without a token, or under act (no such run)
-    unless ``act_too`` (the watchdog reads the real repository's workflows from a local run)."""
+    unless ``act_too`` (the watchdog reads the real repository's workflows from a local run);
+    ``per_page``: the watchdog reads a day of runs, 100 a page (GitHub's largest)."""
     if not token or (ctx.act and not act_too) or not ctx.repository:
         return None
     from github import Auth, Github  # noqa: PLC0415 -- slow import, needed only here
@@ -132,7 +135,7 @@ def api_client(ctx: GitHubContext, token: str, *, act_too: bool = False) -> Gith
         timeout=5,
         retry=None,
         seconds_between_requests=None,
-        per_page=10,
+        per_page=per_page,
         lazy=True,  # objects fetch themselves when read: only the calls the look-ups need
     )
 

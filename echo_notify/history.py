@@ -8,6 +8,7 @@ gets a reason for one notice, and nothing else changes.
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from .state import Snapshot
 
 if TYPE_CHECKING:
     from github import Github
+    from github.Artifact import Artifact
     from github.WorkflowRun import WorkflowRun
 
 RUNS_LOOKED_AT = 5  # earlier runs of the workflow searched for a snapshot
@@ -72,10 +74,12 @@ def lookup(
     name: str,
     kind: str,
 ) -> Snapshot | None:
-    """The newest snapshot called ``name`` before this run: an earlier attempt of this run (a
-    re-run), else the earlier runs of its workflow on its branch; None when none of the last
-    few has one (a first run, expired artifacts). One of this very attempt means another step
-    or matrix leg keeps its history under the same name: a HistoryError, never mixed in.
+    """The snapshot called ``name`` kept last (by the time GitHub created its artifact) in the
+    last few runs of this run's workflow on its branch, an earlier attempt of this run among
+    them: the previous run is the one that kept its snapshot last, whatever order the runs are
+    listed in (a re-run of an older run keeps the newest). None when none of them has one (a
+    first run, expired artifacts). One of this very attempt means another step or matrix leg
+    keeps its history under the same name: a HistoryError, never mixed in.
 
     The look-up runs on a thread that is given up after LOOKUP_BUDGET seconds: a slow API or a
     storage host that trickles its answer (a read timeout restarts with every byte) must not
@@ -106,24 +110,10 @@ def _lookup(
     try:
         repo = client.get_repo(repository)
         run = repo.get_workflow_run(int(run_id))
-        workflow = repo.get_workflow(run.workflow_id)
-        for looked, other in enumerate(workflow.get_runs(branch=run.head_branch)):
-            if looked > (WATCHDOG_RUNS_LOOKED_AT if kind == "watchdog" else RUNS_LOOKED_AT):
-                return None
-            if not own(other, repository):
-                continue  # a fork's run on a same-named branch: not our history
-            found = _snapshot(client, other, name, kind)
-            if found is None:
-                continue
-            if other.id != run.id:
-                return found
-            if found.attempt < attempt:
-                return found  # an earlier attempt of this run: the run before this one
-            raise SharedNameError(
-                f"another step or matrix leg of this run already keeps a snapshot called {name}, "
-                "so their histories would mix: this step keeps none. Give each report step of "
-                "one kind (and each watchdog step) in a job its own `history-key`"
-            )
+        runs = repo.get_workflow(run.workflow_id).get_runs(branch=run.head_branch)
+        looked_at = WATCHDOG_RUNS_LOOKED_AT if kind == "watchdog" else RUNS_LOOKED_AT
+        ours = [r for r in itertools.islice(runs, looked_at + 1) if own(r, repository)]
+        return _newest(client, ours, run.id, attempt, name=name, kind=kind)
     except GithubException as exc:
         if exc.status in (401, 403):
             raise HistoryError(
@@ -135,10 +125,41 @@ def _lookup(
         raise
     except Exception as exc:  # noqa: BLE001 -- any failure is "no trends", never a failed step
         raise HistoryError(f"the look-up failed ({type(exc).__name__})") from None
-    return None
 
 
-def _snapshot(client: Github, run: WorkflowRun, name: str, kind: str) -> Snapshot | None:
+def _newest(
+    client: Github, runs: list[WorkflowRun], run_id: int, attempt: int, *, name: str, kind: str
+) -> Snapshot | None:
+    """Of the runs' snapshots called ``name``, the one kept last."""
+    newest: Artifact | None = None
+    earlier: tuple[int, Snapshot] | None = None  # an earlier attempt of this run's, read
+    for other in runs:
+        done = other.status == "completed" and other.id != run_id
+        if newest and done and other.updated_at < newest.created_at:
+            continue  # it ended before the newest one was kept: it holds none newer
+        found = _artifact(other, name)
+        if found is None:
+            continue
+        if other.id == run_id:
+            earlier = found.id, _download(client, found, kind)
+            if earlier[1].attempt >= attempt:
+                raise SharedNameError(
+                    f"another step or matrix leg of this run already keeps a snapshot called "
+                    f"{name}, so their histories would mix: this step keeps none. Give each "
+                    "report step of one kind (and each watchdog step) in a job its own "
+                    "`history-key`"
+                )
+        if newest is None or found.created_at > newest.created_at:
+            newest = found  # the snapshot kept last: a re-run of an older run's too
+    if newest is None:
+        return None
+    if earlier and earlier[0] == newest.id:
+        return earlier[1]
+    return _download(client, newest, kind)
+
+
+def _artifact(run: WorkflowRun, name: str) -> Artifact | None:
+    """The run's snapshot called ``name``, unexpired and of a size a snapshot can be."""
     for artifact in run.get_artifacts():
         if artifact.name == name and not artifact.expired:
             if artifact.size_in_bytes > ARTIFACT_LIMIT:
@@ -146,12 +167,12 @@ def _snapshot(client: Github, run: WorkflowRun, name: str, kind: str) -> Snapsho
                     f"the previous snapshot is {artifact.size_in_bytes:,} bytes, over "
                     f"the {ARTIFACT_LIMIT:,} a snapshot can be"
                 )
-            return _download(client, artifact.archive_download_url, kind)
+            return artifact
     return None
 
 
-def _download(client: Github, url: str, kind: str) -> Snapshot:
-    return unzip(fetch(client, url), kind)
+def _download(client: Github, artifact: Artifact, kind: str) -> Snapshot:
+    return unzip(fetch(client, artifact.archive_download_url), kind)
 
 
 def fetch(client: Github, url: str) -> bytes:

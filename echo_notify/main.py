@@ -43,14 +43,12 @@ class Result:
     notes: list[str] = field(default_factory=list)  # warnings the summary repeats
     quiet: Quiet = ""  # why `notify-on` kept this run from the channel
     history_artifact: str = ""  # the snapshot left for the composite to upload, by its name
-    shared_history: bool = False  # another step of this run keeps a snapshot of this name
     alerting: dict[str, Any] = field(default_factory=dict)  # the decision, for the summary
     # The report's values the job summary shows above and below it (alert, gauges, chart).
     insight: dict[str, Any] = field(default_factory=dict)
     digest_id: str = ""  # the watchdog's daily digest: Echo's message id when it went out
     digest_markdown: str = ""  # the digest as the job summary shows it
     digest_failed: bool = False  # it was due and did not go out: fails with fail-on-error
-    history_unread: bool = False  # the previous snapshot's look-up failed (not: none found)
 
     def outputs(self) -> dict[str, str]:
         digest_id = {"digest-id": self.digest_id} if self.report == "watchdog" else {}
@@ -76,7 +74,7 @@ def action(
     echo: Echo,
     *,
     find_job_link: Callable[[], str | None],
-    recall: Callable[[str], Snapshot | None],
+    recall: Callable[[str], Recalled],
     now: datetime,
     result: Result,
 ) -> None:
@@ -99,7 +97,8 @@ def action(
     except MetricsError as exc:
         # No report to render is when the pipeline most likely broke: the team still hears.
         result.report = "unknown"
-        ctx = replace(ctx, previous=recall(config.report))
+        found = recall(config.report)
+        ctx = replace(ctx, previous=found.snapshot)
         model = report.alert(
             ctx,
             report=config.report,
@@ -107,7 +106,7 @@ def action(
             path=exc.path,
             reason=exc.reason,
         )
-        conclude(config, runner, echo, model, result, ctx=ctx, alert_for=exc)
+        conclude(config, runner, echo, model, result, ctx=ctx, shared=found.shared, alert_for=exc)
         raise
     if not result.run_url and not config.github.act:  # outside Actions: the file's own link
         result.run_url = run_link(config.github, data.data.get("github_run_url"))
@@ -125,9 +124,10 @@ def action(
             f"{len(data.problems)} field(s) shown as n/a: {shown}{more}. Fix the pipeline step "
             "that writes the file; the rest of the report goes out as usual.",
         )
-    ctx = replace(ctx, previous=recall(data.report))
+    found = recall(data.report)
+    ctx = replace(ctx, previous=found.snapshot)
     model = report.build(data, ctx)
-    conclude(config, runner, echo, model, result, ctx=ctx)
+    conclude(config, runner, echo, model, result, ctx=ctx, shared=found.shared)
 
 
 def watch(
@@ -135,20 +135,27 @@ def watch(
     runner: Runner,
     echo: Echo,
     *,
-    recall: Callable[[str], Snapshot | None],
+    recall: Callable[[str], Recalled],
     now: datetime,
     result: Result,
 ) -> None:
     """The watchdog's flow: check the workflows, compare with the previous check, post news."""
     result.report, result.run_url = "watchdog", run_link(config.github)
-    client = api_client(config.github, config.github_token, act_too=True)
+    client = api_client(config.github, config.github_token, act_too=True, per_page=100)
     if client is None:  # load_config made sure of the token: the repository is what lacks
         raise InputError(
             "The watchdog needs GITHUB_REPOSITORY (owner/name) to know whose workflows to check: "
             "GitHub Actions and act set it; in a plain shell, set it yourself."
         )
-    findings = watchdog.check(client, config.github.repository, config.workflows, now)
-    previous = recall("watchdog")
+    rules = watchdog.Rules(grace=config.grace, missed_runs=config.missed_runs)
+    findings = watchdog.check(client, config.github.repository, config.workflows, now, rules)
+    for finding in findings:
+        if finding.note:
+            runner.annotate(
+                "notice", "Echo Notify watchdog: a workflow file was not read", finding.note
+            )
+    found = recall("watchdog")
+    previous = found.snapshot
     ctx = report.Context(
         timezone=config.timezone,
         job_status="success",
@@ -159,10 +166,10 @@ def watch(
     )
     model = watchdog.model(findings, ctx)
     # Up to when digests are done, kept in the snapshot until one goes out.
-    done = digest.since(previous, now, config.timezone, unread=result.history_unread)
+    done = digest.since(previous, now, config.timezone, unread=found.unread)
     muted = config.mute_until is not None and now < config.mute_until
     if digest.due(config.digest_at, done, now, config.timezone) and not muted:
-        if result.history_unread:  # whether today's went out is unknown: never twice a day
+        if found.unread:  # whether today's went out is unknown: never twice a day
             done = now
             runner.annotate(
                 "warning",
@@ -182,7 +189,21 @@ def watch(
             if send_digest(config, runner, echo, result, variables):
                 done = now
     last = done if config.digest_at else None
-    conclude(config, runner, echo, replace(model, digest=last), result, ctx=ctx, watching=True)
+    if model.severity == "warning":  # only the switch-off countdown: said once a day at most
+        config = replace(config, remind_every=max(config.remind_every, watchdog.DAY))
+    conclude(
+        config,
+        runner,
+        echo,
+        replace(model, digest=last),
+        result,
+        ctx=ctx,
+        shared=found.shared,
+        watching=True,
+    )
+    bad = [f"Input 'workflows', line {f.line} ({f.text}): {f.error}." for f in findings if f.error]
+    if bad:  # everything else was checked and said: the step still fails, naming each line
+        raise InputError("\n".join(bad))
 
 
 def send_digest(
@@ -246,23 +267,17 @@ def conclude(
     result: Result,
     *,
     ctx: report.Context,
+    shared: bool,
     alert_for: MetricsError | None = None,
     watching: bool = False,
 ) -> None:
     """Post the message unless the notify policy says not to (state.decide), keep this run's
     snapshot whatever became of the message (every run counts once in its history), and tell
     the dead-man check when real, current data was posted or rightly withheld."""
-    policy = config.policy
-    if watching:  # the watchdog posts problems and their end, reminding as reports do
-        policy = replace(policy, notify_on="problems", alert_after=1)
-    decision = state.decide(
-        policy,
-        model.snapshot("", 1),
-        ctx.previous,
-        ctx.now,
-        recovered=model.recovered,
-        gauges=report.GAUGES,
-    )
+    previous = ctx.previous
+    this = model.snapshot("", 1)
+    facts = state.facts(previous, this, ctx.now, gauges=report.GAUGES)
+    decision = state.decide(config.policy, previous.channel if previous else state.Channel(), facts)
     if watching and decision.quiet == "ok":
         decision = replace(decision, quiet="well")
     mention = config.mention if state.pings(config.mention_on, model.severity, decision) else ""
@@ -288,7 +303,7 @@ def conclude(
         outcome = "unknown" if stop.in_flight == "send" else result.outcome
         raise
     finally:
-        if keeps_history(config):
+        if keeps_history(config) and not shared:  # a name taken: the other step's history
             keep(config, runner, model, outcome, decision, result=result)
     if config.heartbeat_url and outcome in ("delivered", "quiet") and model.current:
         heartbeat(config.heartbeat_url, echo.session, runner)
@@ -347,10 +362,15 @@ def keep(
     """Leave this run's snapshot for the composite to upload (the `history-artifact` output
     names it); a failure costs the next run its trends (a notice), never this run's result."""
     run = config.github
-    if run.runner_temp is None or model.kind not in history.KINDS or result.shared_history:
+    if run.runner_temp is None or model.kind not in history.KINDS:
         return
-    snapshot = state.settle(
-        model.snapshot(run.run_id, run.run_attempt), outcome, model.recovered, decision
+    channel = decision.after(outcome)
+    snapshot = replace(
+        model.snapshot(run.run_id, run.run_attempt),
+        announced="yes" if outcome == "delivered" else "maybe" if outcome == "unknown" else "no",
+        told=channel.told,
+        owed=channel.owed,
+        muted=channel.muted,
     )
     snapshot = replace(snapshot, leg=config.leg)
     name = history.artifact_name(run.job, model.kind, config.history_key)
@@ -366,28 +386,37 @@ def keep(
         )
 
 
-def previous_snapshot(config: Config, runner: Runner, result: Result, kind: str) -> Snapshot | None:
-    """The previous run's snapshot for trends, or None (one notice when the look-up failed;
-    a name another step of this run already keeps is left to it: this step keeps none)."""
+@dataclass(frozen=True)
+class Recalled:
+    """What the look-up of the previous run found: its snapshot (None: none, or unread),
+    whether the look-up failed (so what the snapshot would say is unknown), and whether
+    another step of this run keeps a snapshot under this step's name (then this one keeps
+    none)."""
+
+    snapshot: Snapshot | None = None
+    unread: bool = False
+    shared: bool = False
+
+
+def previous_snapshot(config: Config, runner: Runner, kind: str) -> Recalled:
+    """The previous run's snapshot for trends (one notice when the look-up failed)."""
     ctx = config.github
     if not keeps_history(config) or kind not in history.KINDS:
-        return None
+        return Recalled()
     client = api_client(ctx, config.github_token)
     if client is None or not ctx.run_id:
-        return None  # not in a workflow run, or no token: nothing to look up
+        return Recalled()  # not in a workflow run, or no token: nothing to look up
     try:
         name = history.artifact_name(ctx.job, kind, config.history_key)
         found = history.lookup(
             client, ctx.repository, ctx.run_id, attempt=ctx.run_attempt, name=name, kind=kind
         )
     except HistoryError as exc:
-        result.shared_history = isinstance(exc, history.SharedNameError)
-        result.history_unread = True
         runner.annotate("notice", "Echo Notify: no trends this run", f"No trends this run: {exc}.")
-        return None
+        return Recalled(unread=True, shared=isinstance(exc, history.SharedNameError))
     if found is None:
         runner.log("No earlier snapshot of this report in the workflow's last runs: no trends yet")
-    return found
+    return Recalled(found)
 
 
 def heartbeat(url: str, session: requests.Session, runner: Runner) -> None:
@@ -602,7 +631,7 @@ def main(
                     clock=clock,
                     sleep=sleep,
                 )
-                recall = partial(previous_snapshot, config, runner, result)
+                recall = partial(previous_snapshot, config, runner)
                 if watching:
                     watch(config, runner, echo, recall=recall, now=now(), result=result)
                 else:

@@ -12,11 +12,12 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from .errors import MetricsError
+from .state import YEARS, keepable
 from .text import SECRETS, redact
 
 Report = Literal["sync", "drain", "poll"]
@@ -541,10 +542,11 @@ def _timestamp(value: Any, problems: list[str], now: datetime | None) -> datetim
         problems.append(f"timestamp: expected an ISO-8601 time, got {_show(value)}; showing now")
         return fallback
     stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
-    try:  # shown in any time zone later: keep a day's margin from the ends of the calendar
-        (stamp - timedelta(days=1)).astimezone(UTC) + timedelta(days=2)
-    except OverflowError:
-        problems.append(f"timestamp: too close to the end of the calendar, {_show(value)}")
+    if not keepable(stamp):  # the history keeps it, and shows it in any time zone
+        low, high = YEARS
+        problems.append(
+            f"timestamp: not in the years {low}-{high}, got {_show(value)}; showing now"
+        )
         return fallback
     return stamp
 

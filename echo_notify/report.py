@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from . import trend
 from .errors import NoMetrics
 from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
-from .state import Decision, Level, Point, Snapshot, Streak, advance, carried, ended
+from .state import Decision, Level, Point, Snapshot, Streak, advance, carried, counted
 from .text import tenths
 
 JobStatus = Literal["success", "failure", "cancelled"]
@@ -65,8 +65,9 @@ class Model:
     levels: dict[str, Level | None] = field(default_factory=dict)
     figures: dict[str, Number | None] = field(default_factory=dict)  # key numbers shown
     streak: Streak = field(default_factory=Streak)
-    recovered: Streak | None = None  # the problem streak this run announces the end of
-    detail: dict[str, str] = field(default_factory=dict)  # the watchdog's problem per workflow
+    # The causes that are not gauges (state.signature): no figures, only bad data, stale data,
+    # errors logged, no file; the watchdog's problem per workflow.
+    detail: dict[str, str] = field(default_factory=dict)
     current: bool = True  # real, current data (not none, only bad, or stale): heartbeat-worthy
     variables: dict[str, Any] = field(default_factory=dict)
     window: tuple[Point, ...] = ()  # the last runs, this one last (state.carried)
@@ -107,9 +108,8 @@ class Context:
 
     @property
     def rerun(self) -> bool:
-        """This run is a re-run, and the previous snapshot its earlier attempt's."""
-        before = self.previous
-        return before is not None and before.run_id == self.run_id and before.attempt < self.attempt
+        """This run is a re-run: an earlier attempt of it is in the previous run's window."""
+        return counted(self.previous, self.run_id)
 
 
 def build(metrics: Metrics, ctx: Context) -> Model:
@@ -133,9 +133,19 @@ def build(metrics: Metrics, ctx: Context) -> Model:
     streak = advance(ctx.previous, severity, ctx.job_status, metrics.timestamp, rerun=ctx.rerun)
     failed = ctx.job_status != "success"
     point = Point(
-        time=metrics.timestamp, severity=severity, failed=failed, figures=figures, levels=levels
+        time=metrics.timestamp,
+        severity=severity,
+        failed=failed,
+        figures=figures,
+        levels=levels,
+        run=ctx.run_id,
     )
-    window = carried(ctx.previous, point, rerun=ctx.rerun)
+    window = carried(ctx.previous, point)
+    causes = {
+        "data": "none" if data == "none" else "bad" if data == "bad" else "",
+        "stale": "yes" if stale else "",
+        "errors": "logged" if metrics.error_count else "",
+    }
     since = _since(ctx, figures, streak, metrics.timestamp)
     variables = {
         **_common(metrics.timestamp, ctx),
@@ -161,7 +171,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         levels=levels,
         figures=figures,
         streak=streak,
-        recovered=ended(ctx.previous, streak),
+        detail={cause: value for cause, value in causes.items() if value},
         current=data == "some" and not stale,
         variables=variables,
         window=window,
@@ -191,7 +201,9 @@ def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMet
     severity: Level = "warning" if ctx.job_status == "success" else "critical"
     streak = advance(ctx.previous, severity, ctx.job_status, ctx.now, rerun=ctx.rerun)
     failed = ctx.job_status != "success"
-    point = Point(time=ctx.now, severity=severity, failed=failed, figures={}, levels={})
+    point = Point(
+        time=ctx.now, severity=severity, failed=failed, figures={}, levels={}, run=ctx.run_id
+    )
     variables = {
         **_common(ctx.now, ctx),
         **_since(ctx, {}, streak, ctx.now),
@@ -210,10 +222,10 @@ def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMet
         severity=severity,
         failed=ctx.job_status != "success",
         streak=streak,
-        recovered=ended(ctx.previous, streak),
+        detail={"file": reason},
         current=False,
         variables=variables,
-        window=carried(ctx.previous, point, rerun=ctx.rerun),
+        window=carried(ctx.previous, point),
     )
 
 
@@ -233,12 +245,13 @@ def _common(moment: datetime, ctx: Context) -> dict[str, Any]:
 
 
 # What `alerting` adds once the notify policy has decided; none of it before.
-QUIET_DEFAULTS: dict[str, Any] = {"still": None, "unmuted": None, "mention": ""}
+QUIET_DEFAULTS: dict[str, Any] = {"still": None, "unmuted": None, "mention": "", "recovered": None}
 
 
 def alerting(model: Model, decision: Decision, ctx: Context, mention: str = "") -> Model:
     """The model with what the decision adds to the message: `still` (a reminder: the
-    standing problems, since when, how many runs), `unmuted` (a mute hid this problem: since
+    standing problems, since when, how many runs), `recovered` (the end of a problem the
+    channel heard of: how many runs, since when), `unmuted` (a mute hid this problem: since
     when) and `mention` (the tokens for the headline, when this run pings)."""
     zone = model.time.astimezone(ctx.timezone).tzname()
     problem = model.severity != "ok" and not decision.quiet
@@ -254,15 +267,28 @@ def alerting(model: Model, decision: Decision, ctx: Context, mention: str = "") 
             for gauge, level in model.levels.items()
             if level in ("warning", "critical")
         ]
-        still = {**_shown(model.streak, ctx, zone), "gauges": gauges, "workflows": model.detail}
+        still = {
+            **_shown(model.streak, ctx, zone),
+            "gauges": gauges,
+            "workflows": model.detail,  # the watchdog's; a report's causes that are not gauges
+            "causes": [f"{cause}:{value}" for cause, value in model.detail.items()],
+        }
     unmuted = None
     if decision.unmuted and problem:
         then = decision.unmuted.astimezone(ctx.timezone)
         now = ctx.now.astimezone(ctx.timezone)
         unmuted = {"since": then, "date": date_shown(then, now), "zone": then.tzname() != zone}
+    over = decision.recovered
+    recovered = _shown(over, ctx, zone) if over and decision.say == "recovery" else None
     return replace(
         model,
-        variables={**model.variables, "still": still, "unmuted": unmuted, "mention": mention},
+        variables={
+            **model.variables,
+            "still": still,
+            "unmuted": unmuted,
+            "mention": mention,
+            "recovered": recovered,
+        },
     )
 
 
@@ -275,13 +301,13 @@ def _since(
     ctx: Context, figures: dict[str, Number | None], streak: Streak, headline: datetime
 ) -> dict[str, Any]:
     """`previous`, `change` (per figure: the difference of the values as shown, None when
-    none shows or unknown), `streak` (from the 2nd problem run in a row) and `recovered` (the
-    first good run after). An earlier time keeps its zone when it differs from the
-    headline's (across a clock change, "1:30 AM" alone would read as the headline's zone)."""
+    none shows or unknown) and `streak` (from the 2nd problem run in a row). An earlier time
+    keeps its zone when it differs from the headline's (across a clock change, "1:30 AM"
+    alone would read as the headline's zone)."""
     before = ctx.previous
     now = ctx.now.astimezone(ctx.timezone)
     if before is None:
-        return {"previous": None, "change": {}, "streak": None, "recovered": None}
+        return {"previous": None, "change": {}, "streak": None}
     zone = headline.astimezone(ctx.timezone).tzname()
     then = before.time.astimezone(ctx.timezone)
     change: dict[str, float | None] = {}
@@ -292,7 +318,6 @@ def _since(
             continue
         delta = round(_as_shown(name, value) - _as_shown(name, old), 1)
         change[name] = delta or None
-    over = ended(before, streak)
     return {
         "previous": {
             "time": then,
@@ -304,7 +329,6 @@ def _since(
         },
         "change": change,
         "streak": _shown(streak, ctx, zone) if streak.count >= 2 else None,
-        "recovered": _shown(over, ctx, zone) if over else None,
     }
 
 

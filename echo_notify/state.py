@@ -1,7 +1,7 @@
-"""The state between runs, and the policy that reads it (insight.md): what one run showed (the
-snapshot the next run compares with), how problem runs add up to a streak, and whether a run is
-worth a message. Pure values and decisions: `history` stores and fetches snapshots, `report`
-shows them, `main` acts on the answers.
+"""The state between runs, and the policy that reads it (docs/alerting.md): what one run showed
+(the snapshot the next run compares with), how problem runs add up to a streak, and whether a
+run is worth a message. Pure values and decisions: `history` stores and fetches snapshots,
+`report` shows them, `main` acts on the answers.
 """
 
 from __future__ import annotations
@@ -17,16 +17,15 @@ Level = Literal["ok", "warning", "critical"]
 LEVELS = ("ok", "warning", "critical")
 VERSION = 1
 # Why a run posts nothing: notify-on's "ok" and "unchanged"; the watchdog's "well" (all is
-# and was well) and "same" (the same problems as at the previous check); "reminder" (the same
-# problem, told less than `remind-every` ago), "flapping" (a warning that has not held
-# `alert-after` runs, or the end of one never posted) and "muted" (`mute-until`).
-Quiet = Literal["", "ok", "unchanged", "well", "same", "reminder", "flapping", "muted"]
+# and was well); "reminder" (the same problem, told less than `remind-every` ago), "flapping"
+# (a warning that has not held `alert-after` runs, or the end of one never posted) and "muted"
+# (`mute-until`).
+Quiet = Literal["", "ok", "unchanged", "well", "reminder", "flapping", "muted"]
 # The `reason` output: the same, in the words of the interface.
 REASONS: dict[str, str] = {
     "ok": "quiet",
     "unchanged": "quiet",
     "well": "quiet",
-    "same": "reminder-not-due",
     "reminder": "reminder-not-due",
     "flapping": "flapping",
     "muted": "muted",
@@ -95,7 +94,8 @@ def signature(
     levels: Mapping[str, Level | None], detail: Mapping[str, str], failed: bool
 ) -> dict[str, str]:
     """What a problem is, to tell a change from the same problem: each bad gauge's level,
-    each watched workflow's problem, and a failed job."""
+    each cause that is not a gauge (`detail`: no file, no figures, only bad data, stale data,
+    errors logged; for the watchdog each workflow's problem), and a failed job."""
     bad = {k: str(v) for k, v in levels.items() if v in ("warning", "critical")}
     return {**bad, **detail, **({"job": "failed"} if failed else {})}
 
@@ -109,6 +109,7 @@ class Point:
     failed: bool
     figures: dict[str, float | None]
     levels: dict[str, Level | None]
+    run: str = ""  # the run's id: a re-run takes its place
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -117,6 +118,7 @@ class Point:
             "failed": self.failed,
             "figures": self.figures,
             "levels": self.levels,
+            "run": self.run,
         }
 
     @classmethod
@@ -129,6 +131,7 @@ class Point:
             failed=data.get("failed") is True,
             figures={str(k)[:KEY]: _figure(v) for k, v in _object(data, "figures").items()},
             levels={str(k)[:KEY]: _level(v) for k, v in _object(data, "levels").items()},
+            run=str(data.get("run", ""))[:KEY],
         )
 
 
@@ -164,7 +167,13 @@ class Snapshot:
             failed=self.failed,
             figures=dict(self.figures),
             levels=dict(self.levels),
+            run=self.run_id,
         )
+
+    @property
+    def channel(self) -> Channel:
+        """What the channel had been told when this run was done."""
+        return Channel(told=self.told, owed=self.owed, muted=self.muted)
 
     @property
     def runs(self) -> tuple[Point, ...]:
@@ -230,7 +239,7 @@ class Snapshot:
             else {},
             told=Told.parse(_object(data, "told")) if told is not None else None,
             muted=_time(muted) if muted is not None else None,
-            window=_window(data.get("window", [])),
+            window=_window(data.get("window", []), str(data.get("run_id", ""))),
             digest=_time(digest) if digest is not None else None,
             leg=str(data.get("leg") or "")[:60],
         )
@@ -239,20 +248,35 @@ class Snapshot:
             snapshot = replace(
                 snapshot, told=Told(snapshot.time, snapshot.severity, snapshot.problems)
             )
+        if snapshot.owed and snapshot.told is None:  # an owed end, written before it kept `told`
+            told = Told(snapshot.owed.since or snapshot.time, "warning", {})
+            snapshot = replace(snapshot, told=told)
         return snapshot
 
 
-def _window(data: Any) -> tuple[Point, ...]:
+def _window(data: Any, run_id: str) -> tuple[Point, ...]:
     if not isinstance(data, list):
         raise ValueError("the window is not a list")
-    return tuple(Point.parse(item) for item in data[-WINDOW:])
+    points = [Point.parse(item) for item in data[-WINDOW:]]
+    if points and not points[-1].run:  # written before points named their run: the last is it
+        points[-1] = replace(points[-1], run=run_id[:KEY])
+    return tuple(points)
 
 
-def carried(previous: Snapshot | None, point: Point, *, rerun: bool = False) -> tuple[Point, ...]:
-    """This run's window: the previous run's, then this run, the oldest dropped past WINDOW;
-    a re-run (``previous`` is an earlier attempt of this run) replaces that attempt's point."""
-    earlier = previous.runs if previous else ()
-    return (*(earlier[:-1] if rerun else earlier), point)[-WINDOW:]
+def carried(previous: Snapshot | None, point: Point) -> tuple[Point, ...]:
+    """This run's window: the previous run's with this run in its place by time (a stale
+    file's run among the runs of its time), the oldest dropped past WINDOW; a re-run takes
+    the place of its run's earlier attempt."""
+    earlier = [
+        p for p in (previous.runs if previous else ()) if not (point.run and p.run == point.run)
+    ]
+    return tuple(sorted((*earlier, point), key=lambda p: p.time))[-WINDOW:]
+
+
+def counted(previous: Snapshot | None, run_id: str) -> bool:
+    """Whether this run is in the previous run's window already: a re-run (of the latest run,
+    or of an older one), which counts once."""
+    return bool(run_id) and previous is not None and any(p.run == run_id for p in previous.runs)
 
 
 def _object(data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -266,9 +290,20 @@ def _time(value: Any) -> datetime:
     stamp = datetime.fromisoformat(value) if isinstance(value, str) else None
     if stamp is None or stamp.tzinfo is None:
         raise ValueError("a time without a zone")
-    if not 2000 <= stamp.astimezone(UTC).year <= 2999:  # shown in any zone later: no overflow
+    if not keepable(stamp):
         raise ValueError(f"a time out of range ({value})")
     return stamp
+
+
+YEARS = (2000, 2999)  # the times a snapshot keeps, and so the metrics file's timestamps
+
+
+def keepable(stamp: datetime) -> bool:
+    """A time the history can keep: far from the ends of the calendar in any zone."""
+    try:
+        return YEARS[0] <= stamp.astimezone(UTC).year <= YEARS[1]
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the calendar's end in UTC
+        return False
 
 
 def _level(value: Any, required: bool = False) -> Level | None:
@@ -303,7 +338,7 @@ def advance(
 ) -> Streak:
     """This run's streak: the previous one plus this run when it had a problem, else none.
     Every run counts, delivered or not: its snapshot is kept whatever became of the message;
-    a re-run counts once (it takes the place of the attempt before it)."""
+    a re-run counts once (it takes the place of its run's earlier attempt)."""
     if severity == "ok":
         return Streak()
     failed, cancelled = job_status != "success", int(job_status == "cancelled")
@@ -316,15 +351,37 @@ def advance(
     return Streak(1, time, failed, cancelled)
 
 
-def ended(previous: Snapshot | None, streak: Streak) -> Streak | None:
-    """The problem streak this run's recovery announces: the previous run's when a message
-    told of it, or one whose recovery an earlier run could not deliver (or was muted); None
-    when there is nothing to announce (a recovery only for a problem that was posted)."""
-    if previous is None or streak.count:
-        return None
-    if previous.streak.count:
-        return previous.streak if previous.told else None
-    return previous.owed
+# -- the alerting policy: one pure transition ------------------------------------------------
+#
+# The channel's state is what it was last told. A run brings its facts; the settings say how
+# loud to be; `decide` says whether the run posts, which message, and why not; `Decision.after`
+# gives the state the next run starts from, once the message's fate is known. The promises it
+# keeps are written in docs/alerting.md and checked over random sequences of runs
+# (tests/integration/test_alerting_properties.py).
+
+
+@dataclass(frozen=True, kw_only=True)
+class Channel:
+    """What the channel was last told: the open problem it heard of (None: as far as it knows
+    all is well), the problem streak whose end it has yet to hear (ended, its recovery not
+    delivered or muted), and since when a mute has hidden runs (until a message after it)."""
+
+    told: Told | None = None
+    owed: Streak | None = None
+    muted: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Facts:
+    """This run as the policy sees it."""
+
+    severity: Level
+    problems: dict[str, str]  # the problem's identity: every cause (`signature`)
+    streak: Streak  # problem runs in a row, this one included (`advance`)
+    ongoing: bool = False  # the previous run had a problem too: this one goes on with it
+    ended: Streak | None = None  # the problem streak this good run ended
+    changed: bool = True  # a gauge changed level since the previous run (or none is known)
+    now: datetime
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -338,74 +395,145 @@ class Policy:
     mute_until: datetime | None = None
 
 
+# Which message a run posts: a new problem, a worse one, a changed one that is not worse
+# (better but still bad), the same one again (`remind-every`), one a mute hid, the end of one,
+# or a plain report (`notify-on: always`, a gauge that changed level, `remind-every: 0`).
+Say = Literal["", "new", "worse", "changed", "reminder", "unmuted", "recovery", "report"]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Decision:
-    """Whether a run posts (``quiet`` says why not) and what its message is."""
+    """Whether a run posts (``say``) or why not (``quiet``), and what the message needs."""
 
+    say: Say = "report"
     quiet: Quiet = ""
-    reminder: bool = False  # the same problem, said again: the message says so
-    worse: bool = False  # a new problem, or a worse one: what `mention` is for
-    told: Told | None = None  # the last message about the standing problem, before this run
+    channel: Channel = field(default_factory=Channel)  # the state this run started from
+    facts: Facts | None = None
+    recovered: Streak | None = None  # the streak a recovery announces
+    due: datetime | None = None  # when a reminder is due (quiet "reminder")
     muted: datetime | None = None  # this run is muted: since when
-    unmuted: datetime | None = None  # a mute ended before this run: since when it was
-    due: datetime | None = None  # when a reminder would be due (quiet "reminder")
-    at: datetime | None = None  # the run's clock: when its message went out
+
+    @property
+    def reminder(self) -> bool:
+        return self.say == "reminder"
+
+    @property
+    def unmuted(self) -> datetime | None:
+        """A mute hid this problem: since when (the message says the mute is over)."""
+        return self.channel.muted if self.say == "unmuted" else None
+
+    @property
+    def told(self) -> Told | None:
+        return self.channel.told
+
+    @property
+    def worse(self) -> bool:
+        """A new or worse problem posts: what `mention` is for."""
+        told, facts = self.channel.told, self.facts
+        if facts is None or facts.severity == "ok" or not self.say:
+            return False
+        return told is None or _worse(told, facts)
+
+    def after(self, outcome: str) -> Channel:
+        """The state the next run starts from. A message that may have reached the channel
+        (delivered, or the send's outcome unknown) is what it was told; one that certainly
+        did not (failed, quiet, muted, a dry run) leaves it as it was, and a recovery owed."""
+        before, facts = self.channel, self.facts
+        if facts is None:
+            return before
+        said = bool(self.say) and outcome in ("delivered", "unknown")
+        problem = facts.severity != "ok"
+        if self.muted:
+            muted: datetime | None = self.muted
+        else:  # kept while the problem it hid goes on unsaid
+            muted = before.muted if problem and facts.ongoing and not said else None
+        if problem:
+            told = Told(facts.now, facts.severity, facts.problems) if said else before.told
+            return Channel(told=told, muted=muted)
+        if said or before.told is None:
+            return Channel(muted=muted)
+        return Channel(told=before.told, owed=facts.ended or before.owed, muted=muted)
 
 
-def decide(
-    policy: Policy,
-    this: Snapshot,
-    previous: Snapshot | None,
-    now: datetime,
-    *,
-    recovered: Streak | None,
-    gauges: frozenset[str],
-) -> Decision:
-    """The notify policy (insight.md), one pure decision. In `problems` and `changes` mode a
-    problem posts when it starts (a warning once it held `alert-after` runs, critical at
-    once), when it changes, when a mute that hid it ended, and while unchanged once every
-    `remind-every`; its end posts only when it was posted. A mute keeps everything quiet."""
+def facts(
+    previous: Snapshot | None, this: Snapshot, now: datetime, *, gauges: frozenset[str]
+) -> Facts:
+    """What the policy needs of this run and the previous one."""
     problem = this.severity != "ok"
-    told = previous.told if previous and previous.streak.count and problem else None
-    mute = policy.mute_until if policy.mute_until and now < policy.mute_until else None
-    muted = ((previous.muted if previous else None) or now) if mute else None
-    unmuted = previous.muted if previous and previous.muted and not mute else None
-    why: Quiet = ""
-    reminder = False
-    due = None
-    if policy.notify_on != "always" and problem:
-        held = this.severity == "critical" or this.streak.count >= policy.alert_after
-        if told is None:
-            why = "" if held else "flapping"
-        elif told.severity != this.severity or told.problems != this.problems or unmuted:
-            why = ""
-        elif policy.remind_every:
-            due = told.time + policy.remind_every
-            reminder = now >= due
-            why = "" if reminder else "reminder"
-    elif not problem:
-        why = quiet(
-            policy.notify_on,
-            this.severity,
-            this.levels,
-            previous,
-            recovered=recovered,
-            gauges=gauges,
-        )
-        if why and previous and previous.streak.count and previous.told is None:
-            why = "flapping" if previous.muted is None else why  # a warning that never held
-    if not why and mute:
-        why = "muted"
-    return Decision(
-        quiet=why,
-        reminder=reminder and not why,
-        worse=problem and not why and (told is None or _worse(told, this)),
-        told=told,
-        muted=muted,
-        unmuted=unmuted,
-        due=due,
-        at=now,
+    before = previous.streak if previous and previous.streak.count else None
+
+    def shown(levels: Mapping[str, Level | None]) -> dict[str, Level | None]:
+        return {k: v for k, v in levels.items() if k in gauges}
+
+    return Facts(
+        severity=this.severity,
+        problems=this.problems,
+        streak=this.streak,
+        ongoing=problem and before is not None,
+        ended=None if problem else before,
+        changed=previous is None or shown(this.levels) != shown(previous.levels),
+        now=now,
     )
+
+
+def decide(policy: Policy, channel: Channel, facts: Facts) -> Decision:
+    """The notify policy, one pure transition. In `problems` and `changes` mode a problem
+    posts when it starts (a warning once it held `alert-after` runs, critical at once), when it
+    changes (any cause), when a mute that hid it ended, and while unchanged once every
+    `remind-every`; its end posts when the channel heard of it. A mute keeps everything quiet."""
+    now = facts.now
+    mute = _muting(policy, now)
+    told = channel.told
+    recovered = due = None
+    if facts.severity != "ok":
+        say, why, due = _problem(policy, channel, facts)
+    elif told is not None:
+        say, why = "recovery", ""
+        recovered = facts.ended or channel.owed or Streak(1, told.time)
+    elif policy.notify_on == "always" or (policy.notify_on == "changes" and facts.changed):
+        say, why = "report", ""
+    elif facts.ended and channel.muted is None:
+        say, why = "", "flapping"  # a warning that never held: its end is not news either
+    else:
+        say, why = "", "ok" if policy.notify_on == "problems" else "unchanged"
+    return Decision(
+        say="" if mute else say,
+        quiet=(why or "muted") if mute else why,  # muted, or quiet for its own reason
+        channel=channel,
+        facts=facts,
+        recovered=recovered,
+        due=due,
+        muted=(channel.muted or now) if mute else None,
+    )
+
+
+def _problem(policy: Policy, channel: Channel, facts: Facts) -> tuple[Say, Quiet, datetime | None]:
+    """A problem run: which message, or why none, and when a reminder is due."""
+    told = channel.told
+    held = facts.severity == "critical" or facts.streak.count >= policy.alert_after
+    if policy.notify_on == "always":
+        return ("new" if told is None else _changed(told, facts) or "report"), "", None
+    if told is None and not held:
+        return "", "flapping", None
+    if channel.muted and facts.ongoing and not _muting(policy, facts.now):
+        return "unmuted", "", None
+    if told is None or _changed(told, facts):
+        return ("new" if told is None else _changed(told, facts)), "", None
+    if not policy.remind_every:
+        return "report", "", None
+    due = told.time + policy.remind_every
+    return ("reminder", "", due) if facts.now >= due else ("", "reminder", due)
+
+
+def _muting(policy: Policy, now: datetime) -> bool:
+    return policy.mute_until is not None and now < policy.mute_until
+
+
+def _changed(told: Told, facts: Facts) -> Say:
+    """How the problem differs from the one last told: worse, changed, or '' (the same)."""
+    if told.severity == facts.severity and told.problems == facts.problems:
+        return ""
+    return "worse" if _worse(told, facts) else "changed"
 
 
 def pings(mention_on: str, severity: Level, decision: Decision) -> bool:
@@ -419,55 +547,9 @@ def _rank(value: str) -> int:
     return LEVELS.index(value) if value in LEVELS else 1  # a workflow's problem, a failed job
 
 
-def _worse(told: Told, this: Snapshot) -> bool:
-    """A higher severity, a new problem, or a gauge at a worse level than last told."""
-    if _rank(this.severity) > _rank(told.severity):
+def _worse(told: Told, facts: Facts) -> bool:
+    """A higher severity, a new cause, or a gauge at a worse level than last told."""
+    if _rank(facts.severity) > _rank(told.severity):
         return True
     before = told.problems
-    return any(k not in before or _rank(v) > _rank(before[k]) for k, v in this.problems.items())
-
-
-def settle(
-    snapshot: Snapshot, outcome: str, recovered: Streak | None, decision: Decision | None = None
-) -> Snapshot:
-    """The snapshot as kept, once the message's fate is known: a recovery that certainly did
-    not reach the channel (or was muted) stays owed to the next run; one that may have (the
-    send's outcome is unknown) is not announced twice. A problem's message that may have
-    landed is what the next reminder counts from; one that did not leaves the last one."""
-    decision = decision or Decision()
-    announced: Announced = (
-        "yes" if outcome == "delivered" else "maybe" if outcome == "unknown" else "no"
-    )
-    hidden = outcome != "quiet" or decision.quiet == "muted"
-    owed = recovered if recovered and announced == "no" and hidden else None
-    told = None
-    muted = decision.muted
-    if snapshot.streak.count:
-        if announced != "no":
-            told = Told(decision.at or snapshot.time, snapshot.severity, snapshot.problems)
-        else:
-            told = decision.told
-            muted = muted or decision.unmuted  # not said yet: the next message says it
-    return replace(snapshot, announced=announced, owed=owed, told=told, muted=muted)
-
-
-def quiet(
-    notify_on: NotifyOn,
-    severity: Level,
-    levels: Mapping[str, Level | None],
-    previous: Snapshot | None,
-    *,
-    recovered: Streak | None,
-    gauges: frozenset[str],
-) -> Quiet:
-    """Why a report is not worth a message (insight.md), or '' to post it. A problem always
-    posts, and so does the end of one (`recovered`, from `ended`)."""
-    problem = severity != "ok"
-    if notify_on == "always" or problem or recovered:
-        return ""
-    changed = previous is None or {k: v for k, v in levels.items() if k in gauges} != {
-        k: v for k, v in previous.levels.items() if k in gauges
-    }
-    if notify_on == "changes" and changed:
-        return ""
-    return "ok" if notify_on == "problems" else "unchanged"
+    return any(k not in before or _rank(v) > _rank(before[k]) for k, v in facts.problems.items())

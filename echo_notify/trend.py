@@ -53,17 +53,18 @@ def variables(report: str, window: Sequence[Point], zone: tzinfo) -> dict[str, A
     """`window` (every run in it, oldest first, this one last) and `trend` (None before the
     second run): the key figure, its sparkline and latest value, the runs with problems and
     the longest spell of them in minutes."""
+    key = KEY.get(report)
     runs = [
         {
             "time": point.time.astimezone(zone),
             "severity": point.severity,
             "failed": point.failed,
-            "figures": point.figures,
+            # A run without figures (no file, none in it) has the key figure unknown, not absent.
+            "figures": {**({key: None} if key else {}), **point.figures},
             "levels": point.levels,
         }
         for point in window
     ]
-    key = KEY.get(report)
     if key is None or len(window) < 2:
         return {"window": runs, "trend": None}
     values = [point.figures.get(key) for point in window]

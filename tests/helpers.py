@@ -8,6 +8,8 @@ file the way the runner does.
 
 from __future__ import annotations
 
+import copy
+import functools
 import io
 import json
 import socket
@@ -270,7 +272,13 @@ def running(server: S) -> Iterator[S]:
 
 
 def action_inputs(action: Path = ROOT) -> dict[str, dict[str, Any]]:
-    return yaml.safe_load((action / "action.yml").read_text())["inputs"]  # type: ignore[no-any-return]
+    return copy.deepcopy(_inputs(action / "action.yml", (action / "action.yml").stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _inputs(path: Path, _changed: int) -> dict[str, dict[str, Any]]:
+    """An action's inputs, read once per version of the file (runs in sequence read it often)."""
+    return yaml.safe_load(path.read_text())["inputs"]  # type: ignore[no-any-return]
 
 
 def runner_env(

@@ -16,7 +16,7 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from echo_notify.main import main
-from tests.fake_github import Actions, Artifact, Run, Workflow, fake_actions, zipped
+from tests.fake_github import Actions, Artifact, Run, Workflow, fake_actions, stamp, zipped
 from tests.helpers import EXAMPLES, ROOT, ScriptedEcho, parse_outputs, runner_env, running
 
 TOKEN = "ghs_insightToken42"
@@ -49,27 +49,33 @@ class Pipeline:
         hour: int,
         *,
         attempt: int = 1,
+        rerun_of: int | None = None,
         again: bool = False,
         when: datetime | None = None,
         now: datetime | None = None,
         env: dict[str, str] | None = None,
+        timestamp: str | None = None,
         **inputs: str,
     ) -> Step:
-        """One run (``attempt`` above 1: a re-run of the latest one; ``again``: another step of
-        the latest run, or another leg of its matrix) at ``hour`` o'clock in New
-        York on Jan 15, 2026 (or ``when``), the clock reading ``now`` (else the same time);
-        ``None`` metrics: the pipeline crashed before writing its file."""
+        """One run (``attempt`` above 1: a re-run of the latest one, or of run ``rerun_of``;
+        ``again``: another step of the latest run, or another leg of its matrix) at ``hour``
+        o'clock in New York on Jan 15, 2026 (or ``when``), the clock reading ``now`` (else the
+        same time);
+        ``None`` metrics: the pipeline crashed before writing its file; ``timestamp``: the
+        file's, as written (else the run's time)."""
         stamp = when or datetime(2026, 1, 15, hour, 0, tzinfo=NEW_YORK)
         if attempt == 1 and not again:
             self.run_id += 1
             run = Run(self.run_id, created_at=stamp.isoformat())
             self.actions.workflows[self.workflow].runs.insert(0, run)
         self.steps += 1
-        work = self.tmp / f"run-{self.run_id}-{attempt}-{self.steps}"
+        run_id = rerun_of or self.run_id
+        work = self.tmp / f"run-{run_id}-{attempt}-{self.steps}"
         (work / "files" / "home").mkdir(parents=True)
         (work / "temp").mkdir()
         if metrics is not None:
-            (work / "m.json").write_text(json.dumps({**metrics, "timestamp": stamp.isoformat()}))
+            written = timestamp or stamp.isoformat()
+            (work / "m.json").write_text(json.dumps({**metrics, "timestamp": written}))
         environment = runner_env(
             work,
             work / "files",
@@ -77,7 +83,7 @@ class Pipeline:
             github_token=TOKEN,
             extra={
                 "GITHUB_API_URL": self.actions.api,
-                "GITHUB_RUN_ID": str(self.run_id),
+                "GITHUB_RUN_ID": str(run_id),
                 "GITHUB_RUN_ATTEMPT": str(attempt),
                 "RUNNER_TEMP": str(work / "temp"),
                 **(env or {}),
@@ -85,7 +91,7 @@ class Pipeline:
         )
         out = io.StringIO()
         code = main(environment, out, now=lambda: now or stamp)
-        self.upload(work, environment["GITHUB_JOB"], inputs.get("report", "auto"))
+        self.upload(work, run_id, now or stamp)
         requests = self.echo.store.requests
         sent = [
             json.loads(r["body"])["content"] for r in requests if r["path"] == "/api/v1/messages"
@@ -100,17 +106,20 @@ class Pipeline:
             content,
         )
 
-    def upload(self, work: Path, job: str, report: str) -> None:
+    def upload(self, work: Path, run_id: int, now: datetime) -> None:
         """The composite's upload step: the artifact the `history-artifact` output names, from
-        the folder of that name (`if-no-files-found: ignore`, `overwrite: true`)."""
+        the folder of that name (`if-no-files-found: ignore`, `overwrite: true`: the old one
+        deleted, a new one created now)."""
         outputs = parse_outputs((work / "files" / "set_output").read_text())
         name = outputs.get("history-artifact", "")
         files = list((work / "temp" / "echo-notify" / name).glob("*.json")) if name else []
         if not files:
             return
-        run = next(r for r in self.actions.workflows[self.workflow].runs if r.id == self.run_id)
+        run = next(r for r in self.actions.workflows[self.workflow].runs if r.id == run_id)
         run.artifacts = [a for a in run.artifacts if a.name != name]
-        run.artifacts.append(Artifact(name, zipped(files[0].name, files[0].read_bytes())))
+        content = zipped(files[0].name, files[0].read_bytes())
+        run.artifacts.append(Artifact(name, content, created_at=stamp(now)))
+        run.updated_at = stamp(now)
 
 
 @dataclass
@@ -158,7 +167,7 @@ class Watchdog:
         name = outputs.get("history-artifact", "")  # what the composite's upload step uploads
         snapshot = work / "temp" / "echo-notify" / name / "watchdog.json"
         if name and snapshot.exists():
-            self.actions.upload(self.run_id, name, "watchdog.json", snapshot.read_bytes())
+            self.actions.upload(self.run_id, name, "watchdog.json", snapshot.read_bytes(), now)
         created = [
             json.loads(r["body"])["content"]
             for r in self.echo.store.requests[before:]

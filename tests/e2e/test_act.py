@@ -7,7 +7,9 @@ import re
 import shlex
 import shutil
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -281,8 +283,12 @@ def test_host_mode_stops_at_once_with_one_error(tmp_path: Path, echo: ScriptedEc
 
 
 def test_the_watchdog_under_act(tmp_path: Path, echo: ScriptedEcho, published: Published) -> None:
+    """The watchdog through the composite under act: a line by age, a line by schedule (its
+    file read through the API; `grace` and `missed-runs` passed through to the container)."""
     repo = tmp_path / "cold-email"
     (repo / ".github" / "workflows").mkdir(parents=True)
+    # act runs on the real clock: a digest time just passed is due (one over 12 h old is not).
+    just_before = f"{datetime.now(ZoneInfo('America/New_York')) - timedelta(minutes=5):%H:%M}"
     (repo / ".github" / "workflows" / "pipeline.yml").write_text(
         f"""name: Echo Notify Watchdog
 on: workflow_dispatch
@@ -293,11 +299,15 @@ jobs:
       - id: watchdog
         uses: acme/echo-notify/watchdog@v1
         with:
-          workflows: "cold-email-sync.yml: 2h"
+          workflows: |
+            cold-email-sync.yml: 2h
+            drain-leads.yml
+          grace: 5m
+          missed-runs: "1"
           echo-url: ${{{{ secrets.ECHO_API_BASE_URL }}}}
           echo-token: ${{{{ secrets.ECHO_API_TOKEN }}}}
           github-token: ghs_actWatch
-          digest-at: "00:00"
+          digest-at: "{just_before}"
           image: {published.mirror}
       - run: |
           echo "watchdog: severity=${{{{ steps.watchdog.outputs.severity }}}}"
@@ -310,13 +320,22 @@ jobs:
     workflow = Workflow(
         id=1, path=".github/workflows/cold-email-sync.yml", name="Cold Email Sync", runs=[failed]
     )
-    with fake_actions(Actions(workflows=[workflow])) as actions:
+    drain = Workflow(
+        id=2,
+        path=".github/workflows/drain-leads.yml",
+        name="Drain Leads",
+        file="on:\n  schedule:\n    - cron: '0 * * * *'\n",
+        runs=[ApiRun(8, created_at="2026-01-15T09:00:00Z")],
+    )
+    with fake_actions(Actions(workflows=[workflow, drain], private=True)) as actions:
         run = run_pipeline(tmp_path, echo, repo, "--env", f"GITHUB_API_URL={actions.api}")
     assert run.succeeded, run.log[-4000:]
     assert f"Echo Notify image: {published.mirror}@{published.digest}" in run.log  # no build
     assert "watchdog: severity=critical" in run.log and "watchdog: delivered=true" in run.log
     # The daily digest (`digest-at` passed through the composite, its output mapped back): under
     # act no history is kept, so every check at or after the time posts one.
+    said = contents(echo)[-1]  # the watchdog's own message comes after the digest
+    assert "*Drain Leads* missed its last " in said and "(every hour; last success " in said
     digest, alert = contents(echo)
     assert digest.startswith("📋 *Daily digest: the last 24 hours*")
     assert "• ❓ No report history in its last 5 runs" in digest

@@ -121,8 +121,9 @@ def test_reminders_count_from_a_snapshot_written_before_alerting(
     at 9:00, the 3rd in a row since 8:00): its problem was posted then."""
     old = Path(__file__).parent.parent / "snapshots" / "sync-before-alerting.json"
     actions.workflows[0].runs.insert(
-        0, Run(999, [Artifact("echo-notify-sync-sync", zipped("sync.json", old.read_bytes()))])
+        0, Run(1001, [Artifact("echo-notify-sync-sync", zipped("sync.json", old.read_bytes()))])
     )
+    pipeline.run_id = 1001  # the old snapshot's own run; the next ones come after it
     same = pipeline.run(sync(70), 10, **PROBLEMS)
     assert same.outputs["reason"] == "reminder-not-due", same.log
     assert pipeline.run(sync(70), 12, **PROBLEMS).outputs["posted"] == "false"

@@ -177,7 +177,7 @@ def test_calendar_ends_are_a_bad_field(
     data = {**example(workspace, "sync.json"), "timestamp": stamp}
     code, log, outputs, _ = deliver(echo, workspace, files, data)
     assert code == 0 and outputs["delivered"] == "true", log
-    assert f"{field}: too close to the end of the calendar" in log
+    assert f"{field}: not in the years 2000-2999" in log
     assert "internal error" not in log
 
 

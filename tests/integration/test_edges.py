@@ -13,6 +13,7 @@ import pytest
 
 from tests.fake_github import Actions, Run, Workflow, fake_actions
 from tests.helpers import EXAMPLES, ScriptedEcho
+from tests.integration.test_schedule import EVERY_2H, EVERY_30, at, every, utc
 from tests.pipeline import (
     DIGEST_MORNING,
     NEW_YORK,
@@ -226,3 +227,22 @@ def test_one_point_is_no_chart_and_values_are_as_shown(pipeline: Pipeline) -> No
     step = pipeline.run(drain(97.04), 10)
     labels, values = chart(step.summary)
     assert labels == ["09:00", "10:00"] and values == [99.9, 97.0], (labels, values)
+
+
+def test_a_fork_s_runs_are_not_the_schedule_s_due_runs(tmp_path: Path, echo: ScriptedEcho) -> None:
+    sync, drain = three_workflows()[:2]
+    sync.file, drain.file = EVERY_30, EVERY_2H
+    sync.runs = every(30, at(14, "00:00"), at(15, "09:00"))  # ours: the last at 9:00
+    forks = every(30, at(15, "09:30"), at(15, "10:30"))  # a fork's pull request, three times
+    for run in forks:
+        run.id, run.head_repository = run.id + 1000, FORK
+    sync.runs = forks + sync.runs
+    drain.runs = every(120, utc(14, 0), utc(15, 16))
+    with fake_actions(Actions(workflows=[sync, drain])) as actions:
+        check = Watchdog(tmp_path, echo, actions).check(
+            11, when=at(15, "11:05"), workflows="cold-email-sync.yml\ndrain-leads.yml"
+        )
+    assert check.outputs["severity"] == "critical", check.log
+    assert "*Cold Email Sync* missed its last 3 runs (every 30 minutes; last success 9:00 AM)" in (
+        check.content
+    )

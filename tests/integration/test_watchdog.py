@@ -140,7 +140,7 @@ def test_an_api_that_drips_its_answers_cannot_hold_the_check(
 @pytest.mark.parametrize(
     ("workflows", "message"),
     [
-        ("cold-email-sync.yml", "cannot read the line 'cold-email-sync.yml'"),
+        ("cold email sync", "cannot read the line 'cold email sync'"),
         ("cold-email-sync.yml: soon", "cannot read the line"),
         ("cold-email-sync.yml: 91d", "from 1 minute to 90 days"),
         ("", "names no workflow"),

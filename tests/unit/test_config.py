@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from echo_notify.config import DEFAULTS, enabled, load_config, watches
+from echo_notify.config import DEFAULTS, WATCHDOG_DEFAULTS, enabled, load_config, watches
 from echo_notify.errors import InputError
 from tests.helpers import ROOT, action_inputs, runner_env
 
@@ -234,3 +235,38 @@ def test_a_watched_age_is_at_least_a_minute(age: str, ok: bool) -> None:
     else:
         with pytest.raises(InputError, match="from 1 minute to 90 days"):
             watches(f"sync.yml: {age}")
+
+
+def test_the_watchdog_posts_problems_at_once_whatever_the_environment_says(
+    tmp_path: Path,
+) -> None:
+    """The watchdog has no `notify-on` or `alert-after`: a stray INPUT_ variable (a job's env)
+    must not make it wait or post every check."""
+    (tmp_path / "files").mkdir()
+    env = runner_env(
+        tmp_path,
+        tmp_path / "files",
+        {"workflows": "cold-email-sync.yml: 2h", "echo-url": "https://echo.example.com"},
+        github_token="ghs_x",
+        action=ROOT / "watchdog",
+    )
+    env.update({"INPUT_ALERT-AFTER": "3", "INPUT_NOTIFY-ON": "always"})
+    policy = load_config(env, watchdog=True).policy
+    assert (policy.notify_on, policy.alert_after) == ("problems", 1)
+    env["INPUT_METRICS-FILE"] = "sync.json"
+    assert load_config(env).policy.alert_after == 3  # a report reads them
+
+
+def test_the_watchdogs_own_defaults_are_its_action_ymls() -> None:
+    declared = action_inputs(ROOT / "watchdog")
+    assert {name: str(declared[name]["default"]) for name in WATCHDOG_DEFAULTS} == (
+        WATCHDOG_DEFAULTS
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "age"), [("sync.yml", None), ("all", None), ("sync.yml: 2H", timedelta(hours=2))]
+)
+def test_a_workflow_line_without_an_age_reads_the_schedule(line: str, age: object) -> None:
+    watch = watches(f"# mine\n{line}")[0]
+    assert (watch.max_age, watch.line, watch.text) == (age, 2, line)

@@ -31,7 +31,9 @@ MIDNIGHT = ny(2026, 1, 16, 0, 0) - timedelta(microseconds=1)  # `since` at the f
     [
         (NINE, ny(2026, 1, 16, 8, 59), MIDNIGHT, False),  # before the time
         (NINE, ny(2026, 1, 16, 9, 0), MIDNIGHT, True),  # at it
-        (NINE, ny(2026, 1, 16, 23, 59), MIDNIGHT, True),  # any check after it, the first
+        (NINE, ny(2026, 1, 16, 21, 0), MIDNIGHT, True),  # any check after it, the first,
+        (NINE, ny(2026, 1, 16, 21, 1), MIDNIGHT, False),  # up to 12 h late: then the next one
+        (NINE, ny(2026, 1, 17, 8, 0), ny(2026, 1, 15, 9, 0), False),  # 23 h late: not two close
         (NINE, ny(2026, 1, 16, 10, 0), ny(2026, 1, 16, 9, 0), False),  # today's went out
         (NINE, ny(2026, 1, 16, 10, 0), ny(2026, 1, 15, 9, 0), True),  # yesterday's did
         (NINE, ny(2026, 1, 17, 0, 30), ny(2026, 1, 16, 9, 0), False),  # a new day, too early

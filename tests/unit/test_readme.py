@@ -9,6 +9,7 @@ import yaml
 from echo_notify import github, history, main, watchdog
 from echo_notify.echo import Policy
 from tests.helpers import ROOT
+from tests.sequences import PROMISES
 
 README = (ROOT / "README.md").read_text()
 
@@ -64,3 +65,10 @@ def test_every_report_snippet_sets_report() -> None:
                     found += 1
                     assert re.search(r"\n    report: (sync|drain|poll)\b", step), (name, step)
     assert found >= 2
+
+
+def test_the_readme_states_every_promise_the_sequences_check() -> None:
+    """The README's numbered promises are the ones tests/sequences.py checks after every run."""
+    section = README.split("### Promises", 1)[1].split("\n#", 1)[0]
+    stated = re.findall(r"^\d+\. \*\*(.+?)\*\*", section, flags=re.MULTILINE)
+    assert [name.lower() for name in stated] == list(PROMISES)

@@ -11,15 +11,17 @@ import pytest
 
 from echo_notify.state import (
     WINDOW,
+    Channel,
+    Facts,
+    Policy,
     Snapshot,
     Streak,
     Told,
     advance,
     carried,
-    ended,
-    quiet,
-    settle,
+    decide,
 )
+from echo_notify.state import facts as state_facts
 
 T = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
 OK = Snapshot(
@@ -57,54 +59,160 @@ def test_advance(previous: Snapshot | None, severity: str, status: str, expected
     assert advance(previous, severity, status, T, rerun=False) == expected  # type: ignore[arg-type]
 
 
-def test_ended_is_the_previous_streak_or_the_recovery_it_still_owes() -> None:
-    assert ended(FAILED, Streak()) == FAILED.streak
-    assert ended(FAILED, Streak(3, T)) is None  # still in trouble: nothing ended
-    owes = replace(OK, owed=FAILED.streak)
-    assert ended(owes, Streak()) == FAILED.streak
-    assert ended(OK, Streak()) is None and ended(None, Streak()) is None
-    assert ended(replace(FAILED, told=None), Streak()) is None  # never posted: no recovery
+# -- the policy: (what the channel was told, this run, the settings) -> (message, next state) --
+
+H = timedelta(hours=1)
+CRIT = {"verification": "critical"}
+TOLD = Told(T, "critical", CRIT)  # the channel heard of a critical verification at T
+HEARD = Channel(told=TOLD)
+NONE = Channel()
+MUTED = Channel(muted=T - H)  # a mute hid the runs since an hour before T
+PROBLEMS = Policy(notify_on="problems")
 
 
-@pytest.mark.parametrize(
-    ("outcome", "announced", "owed"),
-    [
-        ("delivered", "yes", None),
-        ("unknown", "maybe", None),  # it may be in the channel: never twice
-        ("failed", "no", FAILED.streak),  # certainly not: the next run says it
-    ],
-)
-def test_settle_a_recovery(outcome: str, announced: str, owed: Streak | None) -> None:
-    kept = settle(OK, outcome, FAILED.streak)
-    assert (kept.announced, kept.owed) == (announced, owed)
-    assert Snapshot.parse(kept.to_json().encode(), "sync") == kept
-
-
-@pytest.mark.parametrize(
-    ("mode", "severity", "levels", "previous", "recovered", "expected"),
-    [
-        ("always", "ok", {"capacity": "ok"}, OK, None, ""),
-        ("problems", "ok", {"capacity": "ok"}, OK, None, "ok"),
-        ("problems", "warning", {"capacity": "warning"}, OK, None, ""),
-        ("problems", "ok", {"capacity": "ok"}, FAILED, FAILED.streak, ""),
-        ("problems", "ok", {"capacity": "ok"}, None, None, "ok"),
-        ("changes", "ok", {"capacity": "ok"}, OK, None, "unchanged"),
-        ("changes", "ok", {"capacity": None}, OK, None, ""),
-        ("changes", "ok", {"capacity": "ok"}, None, None, ""),
-    ],
-)
-def test_quiet(
-    mode: str,
-    severity: str,
-    levels: dict[str, str | None],
-    previous: Snapshot | None,
-    recovered: Streak | None,
-    expected: str,
-) -> None:
-    assert (
-        quiet(mode, severity, levels, previous, recovered=recovered, gauges=GAUGES)  # type: ignore[arg-type]
-        == expected
+def run(
+    severity: str = "critical",
+    problems: dict[str, str] | None = None,
+    *,
+    count: int = 1,
+    ended: Streak | None = None,
+    changed: bool = False,
+    at: timedelta = H,
+) -> Facts:
+    """A run an hour (``at``) after T."""
+    bad = severity != "ok"
+    return Facts(
+        severity=severity,  # type: ignore[arg-type]
+        problems=(CRIT if problems is None else problems) if bad else {},
+        streak=Streak(count, T) if bad else Streak(),
+        ongoing=bad and count > 1,
+        ended=ended,
+        changed=changed,
+        now=T + at,
     )
+
+
+@pytest.mark.parametrize(
+    ("policy", "channel", "facts", "say", "quiet"),
+    [
+        # notify-on: problems; the channel heard nothing
+        (PROBLEMS, NONE, run("ok"), "", "ok"),  # calm after calm
+        (PROBLEMS, NONE, run("critical"), "new", ""),
+        (PROBLEMS, NONE, run("warning", {"verification": "warning"}), "new", ""),
+        (replace(PROBLEMS, alert_after=2), NONE, run("warning", {"v": "warning"}), "", "flapping"),
+        (replace(PROBLEMS, alert_after=2), NONE, run("warning", {"v": "w"}, count=2), "new", ""),
+        (replace(PROBLEMS, alert_after=3), NONE, run("critical"), "new", ""),  # critical at once
+        (PROBLEMS, NONE, run("ok", ended=Streak(1, T)), "", "flapping"),  # never posted: no end
+        # the channel heard of a critical verification problem at T
+        (PROBLEMS, HEARD, run("critical", count=2), "", "reminder"),
+        (PROBLEMS, HEARD, run("critical", count=9, at=4 * H), "reminder", ""),
+        (replace(PROBLEMS, remind_every=timedelta(0)), HEARD, run(count=2), "report", ""),
+        (PROBLEMS, HEARD, run("critical", {**CRIT, "errors": "logged"}, count=2), "worse", ""),
+        (PROBLEMS, HEARD, run("critical", {"data": "none"}, count=2), "worse", ""),  # a new cause
+        (PROBLEMS, HEARD, run("warning", {"verification": "warning"}, count=2), "changed", ""),
+        (PROBLEMS, HEARD, run("ok", ended=Streak(3, T)), "recovery", ""),
+        (PROBLEMS, replace(HEARD, owed=Streak(3, T)), run("ok"), "recovery", ""),  # owed still
+        # mutes
+        (
+            replace(PROBLEMS, mute_until=T + 2 * H),
+            HEARD,
+            run("ok", ended=Streak(3, T)),
+            "",
+            "muted",
+        ),
+        (replace(PROBLEMS, mute_until=T + 2 * H), NONE, run("critical"), "", "muted"),
+        (PROBLEMS, replace(MUTED, told=TOLD), run("critical", count=5), "unmuted", ""),
+        (PROBLEMS, MUTED, run("critical", count=5), "unmuted", ""),  # started under the mute
+        (PROBLEMS, replace(MUTED, told=TOLD), run("warning", {"c": "warning"}), "worse", ""),
+        (PROBLEMS, replace(MUTED, told=TOLD), run("ok"), "recovery", ""),
+        (PROBLEMS, MUTED, run("ok", ended=Streak(2, T)), "", "ok"),  # came and went under it
+        # notify-on: changes and always
+        (Policy(notify_on="changes"), NONE, run("ok", changed=True), "report", ""),
+        (Policy(notify_on="changes"), NONE, run("ok"), "", "unchanged"),
+        (Policy(notify_on="changes"), HEARD, run("critical", count=2), "", "reminder"),
+        (Policy(), NONE, run("ok"), "report", ""),
+        (Policy(), HEARD, run("critical", count=2), "report", ""),
+        (Policy(), HEARD, run("ok", ended=Streak(2, T)), "recovery", ""),
+        (Policy(alert_after=2), NONE, run("warning", {"v": "warning"}), "new", ""),
+    ],
+)
+def test_the_policy_as_a_truth_table(
+    policy: Policy, channel: Channel, facts: Facts, say: str, quiet: str
+) -> None:
+    decision = decide(policy, channel, facts)
+    assert (decision.say, decision.quiet) == (say, quiet)
+
+
+@pytest.mark.parametrize(
+    ("channel", "facts", "outcome", "expected"),
+    [
+        # a problem said, or that may have been (unknown): what the channel was told
+        (NONE, run(), "delivered", Channel(told=Told(T + H, "critical", CRIT))),
+        (NONE, run(), "unknown", Channel(told=Told(T + H, "critical", CRIT))),
+        (NONE, run(), "failed", NONE),  # certainly not: the next run says it
+        (HEARD, run(count=2), "quiet", HEARD),  # a reminder not due: told when it was
+        # a recovery: said (or maybe), or owed
+        (HEARD, run("ok", ended=Streak(3, T)), "delivered", NONE),
+        (HEARD, run("ok", ended=Streak(3, T)), "unknown", NONE),  # never twice
+        (HEARD, run("ok", ended=Streak(3, T)), "failed", replace(HEARD, owed=Streak(3, T))),
+        (replace(HEARD, owed=Streak(3, T)), run("ok"), "failed", replace(HEARD, owed=Streak(3, T))),
+        # a mute ends when a message after it said so, or the problem it hid is over
+        (MUTED, run(count=2), "failed", MUTED),
+        (MUTED, run(count=2), "delivered", Channel(told=Told(T + H, "critical", CRIT))),
+        (MUTED, run(), "delivered", Channel(told=Told(T + H, "critical", CRIT))),
+        (MUTED, run("ok"), "quiet", NONE),
+    ],
+)
+def test_what_the_next_run_starts_from(
+    channel: Channel, facts: Facts, outcome: str, expected: Channel
+) -> None:
+    assert decide(PROBLEMS, channel, facts).after(outcome) == expected
+
+
+def test_a_muted_run_keeps_what_the_channel_was_told_and_since_when_it_is_muted() -> None:
+    mute = replace(PROBLEMS, mute_until=T + 2 * H)
+    decision = decide(mute, HEARD, run("ok", ended=Streak(3, T)))
+    assert decision.after("quiet") == Channel(told=TOLD, owed=Streak(3, T), muted=T + H)
+    assert decide(mute, MUTED, run()).after("quiet") == MUTED  # since the first muted run
+
+
+def test_a_problem_that_ended_under_a_mute_then_another_is_news_not_the_old_one_going_on() -> None:
+    """Told of A, muted, A ended, the mute over, B starts: B is news (not "the mute is
+    over, and this is still going on"), and the channel still hears the end, once B ends."""
+    mute = replace(PROBLEMS, mute_until=T + 90 * timedelta(minutes=1))
+    under = decide(mute, HEARD, run("ok", ended=Streak(3, T))).after("quiet")
+    b = decide(PROBLEMS, under, run("warning", {"capacity": "warning"}, at=2 * H))
+    assert (b.say, b.unmuted) == ("worse", None)  # a new cause
+    after_b = b.after("delivered")
+    assert after_b.told is not None and after_b.muted is None
+    end = decide(PROBLEMS, after_b, run("ok", ended=Streak(1, T), at=3 * H))
+    assert end.say == "recovery"
+
+
+def test_mention_pings_only_a_new_or_worse_problem() -> None:
+    assert decide(PROBLEMS, NONE, run()).worse
+    assert decide(PROBLEMS, HEARD, run("critical", {**CRIT, "job": "failed"}, count=2)).worse
+    assert not decide(PROBLEMS, HEARD, run("warning", {"verification": "warning"})).worse
+    assert not decide(PROBLEMS, HEARD, run(count=9, at=4 * H)).worse  # a reminder
+    assert not decide(PROBLEMS, HEARD, run("ok", ended=Streak(2, T))).worse
+
+
+def test_the_facts_of_a_run_after_the_previous_one() -> None:
+    this = replace(OK, levels={"capacity": "warning"}, severity="warning", streak=Streak(3, T))
+    facts = state_facts(FAILED, this, T, gauges=GAUGES)
+    assert (facts.ongoing, facts.ended, facts.changed) == (True, None, True)
+    assert facts.problems == {"capacity": "warning"}
+    back = state_facts(FAILED, OK, T, gauges=GAUGES)
+    assert (back.ongoing, back.ended) == (False, FAILED.streak)
+    assert not state_facts(OK, OK, T, gauges=GAUGES).changed
+    assert state_facts(None, OK, T, gauges=GAUGES).changed  # nothing to compare with
+
+
+def test_an_owed_end_written_before_told_was_kept_is_still_owed() -> None:
+    data = json.loads(replace(OK, owed=FAILED.streak).to_json())
+    data["told"] = None
+    read = Snapshot.parse(json.dumps(data).encode(), "sync")
+    assert decide(PROBLEMS, read.channel, run("ok")).say == "recovery"
 
 
 @pytest.mark.parametrize(
@@ -164,25 +272,39 @@ def test_the_snapshot_keeps_the_field_names_it_had() -> None:
 
 def test_the_window_reads_back_capped_and_an_old_snapshot_is_a_window_of_one() -> None:
     assert OK.runs == (OK.point,)  # no window: this run alone
-    point = replace(OK.point, figures={"verification": 91.5})
+    point = replace(OK.point, figures={"verification": 91.5}, run="0")
     data = json.loads(replace(OK, window=(point,) * 60).to_json())
     read = Snapshot.parse(json.dumps(data).encode(), "sync")
     assert read.window == (point,) * WINDOW
-    later = replace(point, time=point.time + timedelta(minutes=30))
+    later = replace(point, time=point.time + timedelta(minutes=30), run="2")
     assert carried(read, later) == (*(point,) * (WINDOW - 1), later)
 
 
 def test_a_re_run_replaces_its_earlier_attempt_in_the_window_and_the_streak() -> None:
-    """A re-run (the previous snapshot is an earlier attempt of this run) is one run, not two:
-    in the window (its point replaces the attempt's) and in the streak (not one more)."""
-    first = replace(OK.point, figures={"added": 92})
+    """A re-run (an earlier attempt of this run is in the previous run's window) is one run,
+    not two: in the window (its point replaces the attempt's) and in the streak (not one
+    more). A re-run of an older run too: its point moves to its new time."""
+    first = replace(OK.point, figures={"added": 92}, run="1")
     rerun = replace(first, severity="warning")
-    assert carried(replace(OK, window=(first,)), rerun, rerun=True) == (rerun,)
-    assert carried(replace(OK, window=(first,)), rerun) == (first, rerun)  # another run
+    assert carried(replace(OK, window=(first,)), rerun) == (rerun,)
+    other = replace(rerun, run="2")
+    assert carried(replace(OK, window=(first,)), other) == (first, other)  # another run
+    newer = replace(first, time=T + timedelta(minutes=30), run="2")
+    older_again = replace(first, time=T + timedelta(hours=1), severity="critical")
+    assert carried(replace(OK, window=(first, newer)), older_again) == (newer, older_again)
     attempt = replace(OK, severity="warning", streak=Streak(2, T, False, 0))
     assert advance(attempt, "warning", "success", T, rerun=True).count == 2
     assert advance(attempt, "warning", "success", T, rerun=False).count == 3
     assert advance(attempt, "ok", "success", T, rerun=True) == Streak()
+
+
+def test_the_window_is_kept_in_time_order() -> None:
+    """A stale file's run (its time before the previous run's) takes its place by time: no
+    spell runs backwards."""
+    late = replace(OK.point, time=T + timedelta(hours=2), run="2")
+    stale = replace(OK.point, time=T - timedelta(days=2), severity="warning", run="3")
+    window = carried(replace(OK, window=(OK.point, late)), stale)
+    assert [p.run for p in window] == ["3", "1", "2"]
 
 
 @pytest.mark.parametrize(
