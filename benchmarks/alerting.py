@@ -3,10 +3,11 @@
     .venv/bin/python -m benchmarks.alerting [--sequences 10000] [--seed 7] [--jobs 2]
 
 Each sequence draws its settings (`notify-on` problems/changes, `remind-every` 0/1h/4h,
-`alert-after` 1/2, a start on an ordinary day or before a clock change) and 10 to 40 runs
-(ok, warning, critical, a logged error, no figures, a stale file, no file, a failed job; new
-runs and re-runs of the newest or an older run; mutes; sends of unknown outcome and refused
-creates), played through main() as tests/sequences.py plays them. Prints, per promise, how
+`alert-after` 1/2, `report` sync/auto, a start on an ordinary day or before a clock change)
+and 10 to 40 runs (ok, warning, critical, a logged error, no figures, a stale file, no file, a
+failed or cancelled job; new runs and re-runs of the newest or an older run; mutes; sends of
+unknown outcome, refused creates, look-ups the API refuses), played through main() as
+tests/sequences.py plays them. Prints, per promise, how
 many sequences exercised it and how many violated it, and the first counter-examples.
 """
 
@@ -41,6 +42,7 @@ def draw(rng: random.Random) -> tuple[Settings, list[Step]]:
         remind_every=rng.choice([0, 1, 4]),
         alert_after=rng.choice([1, 2]),
         start=rng.randrange(len(STARTS)),
+        report=rng.choice(["sync", "sync", "auto"]),
     )
     whiches: list[Which] = ["new"] * 8 + ["newest", "older"]
     faults: list[Fault_] = ["none"] * 10 + ["unknown", "refused"]
@@ -52,6 +54,8 @@ def draw(rng: random.Random) -> tuple[Settings, list[Step]]:
             fault=rng.choice(faults),
             minutes=rng.choice([30, 30, 30, 60, 90]),
             mute_hours=rng.choice([0] * 14 + [1, 3]),
+            back=rng.randint(1, 8),
+            blind=rng.random() < 0.08,
         )
         for _ in range(rng.randint(10, 40))
     ]

@@ -14,10 +14,8 @@ from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .choices import MENTION, THRESHOLDS, TITLE_LIMIT, Fmt, JobStatus, NotifyOn
 from .errors import InputError
-from .render import MENTION, TITLE_LIMIT, Fmt
-from .report import THRESHOLDS, JobStatus
-from .state import NotifyOn, Policy
 from .text import clean, cut, one_line
 
 T = TypeVar("T")
@@ -110,15 +108,6 @@ class Config:
     digest_at: time | None = None  # the watchdog's daily digest, in `timezone`
     grace: timedelta = timedelta(minutes=10)  # the watchdog's: a due run later than this is late
     missed_runs: int = 3  # the watchdog's: scheduled runs missed in a row that make an alert
-
-    @property
-    def policy(self) -> Policy:
-        return Policy(
-            notify_on=self.notify_on,
-            remind_every=self.remind_every,
-            alert_after=self.alert_after,
-            mute_until=self.mute_until,
-        )
 
     @property
     def secrets(self) -> tuple[str, ...]:

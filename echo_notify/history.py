@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import itertools
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -24,14 +25,16 @@ if TYPE_CHECKING:
     from github.Artifact import Artifact
     from github.WorkflowRun import WorkflowRun
 
-RUNS_LOOKED_AT = 5  # earlier runs of the workflow searched for a snapshot
-# The watchdog's: its snapshot also says whether today's digest went out, so a few checks
-# that kept none (an outage, dry runs) must not lose it.
-WATCHDOG_RUNS_LOOKED_AT = 30
+# Earlier runs of the workflow searched for a snapshot: one page of the list. A run that ended
+# before the newest snapshot found so far was kept is passed over without listing its artifacts.
+# The watchdog's snapshot also says whether today's digest went out, so a few checks that kept
+# none (an outage, dry runs) must not lose it.
+RUNS_LOOKED_AT = 30
 ARTIFACT_LIMIT = 1024 * 1024  # bytes of the zipped artifact; a snapshot is under 1 KB
-SNAPSHOT_LIMIT = 64 * 1024  # bytes of the snapshot inside it
+SNAPSHOT_LIMIT = 1024 * 1024  # bytes of the snapshot inside it (a watchdog of many workflows)
 LOOKUP_BUDGET = 15.0  # seconds for the whole look-up; the report must not wait on history
-KINDS = ("sync", "drain", "poll", "watchdog")  # what keeps a snapshot
+REPORTS = ("sync", "drain", "poll")
+KINDS = (*REPORTS, "watchdog")  # what keeps a snapshot
 
 
 def artifacts_work(server_url: str) -> bool:
@@ -65,21 +68,27 @@ class SharedNameError(HistoryError):
     """This run already keeps a snapshot under this step's name: another step's or leg's."""
 
 
+class CorruptError(HistoryError):
+    """No snapshot that was found can be read: there is no history to carry on."""
+
+
 def lookup(
     client: Github,
     repository: str,
     run_id: str,
     *,
     attempt: int = 1,
-    name: str,
-    kind: str,
+    names: Mapping[str, str],
 ) -> Snapshot | None:
-    """The snapshot called ``name`` kept last (by the time GitHub created its artifact) in the
-    last few runs of this run's workflow on its branch, an earlier attempt of this run among
-    them: the previous run is the one that kept its snapshot last, whatever order the runs are
-    listed in (a re-run of an older run keeps the newest). None when none of them has one (a
-    first run, expired artifacts). One of this very attempt means another step or matrix leg
-    keeps its history under the same name: a HistoryError, never mixed in.
+    """The snapshot with one of ``names`` (name: its kind; one name but for a crashed
+    `report: auto`, which continues whichever report its job kept last) kept last, by the time
+    GitHub created its artifact, in the last runs of this run's workflow on its branch, an
+    earlier attempt of this run among them: the previous run is the one that kept its snapshot
+    last, whatever order the runs are listed in (a re-run of an older run keeps the newest).
+    None when none of them has one (a first run, expired artifacts). One of this very attempt
+    means another step or matrix leg keeps its history under the same name: a SharedNameError,
+    never mixed in. A snapshot that cannot be read gives way to the one kept before it; none
+    readable: a CorruptError.
 
     The look-up runs on a thread that is given up after LOOKUP_BUDGET seconds: a slow API or a
     storage host that trickles its answer (a read timeout restarts with every byte) must not
@@ -87,7 +96,7 @@ def lookup(
     try:
         return cancel.within(
             LOOKUP_BUDGET,
-            lambda: _lookup(client, repository, run_id, attempt, name=name, kind=kind),
+            lambda: _lookup(client, repository, run_id, attempt, names=names),
             "echo-notify-history",
         )
     except TimeoutError:
@@ -103,7 +112,7 @@ def own(run: WorkflowRun, repository: str) -> bool:
 
 
 def _lookup(
-    client: Github, repository: str, run_id: str, attempt: int, *, name: str, kind: str
+    client: Github, repository: str, run_id: str, attempt: int, *, names: Mapping[str, str]
 ) -> Snapshot | None:
     from github import GithubException  # noqa: PLC0415 -- slow import, needed only here
 
@@ -111,9 +120,8 @@ def _lookup(
         repo = client.get_repo(repository)
         run = repo.get_workflow_run(int(run_id))
         runs = repo.get_workflow(run.workflow_id).get_runs(branch=run.head_branch)
-        looked_at = WATCHDOG_RUNS_LOOKED_AT if kind == "watchdog" else RUNS_LOOKED_AT
-        ours = [r for r in itertools.islice(runs, looked_at + 1) if own(r, repository)]
-        return _newest(client, ours, run.id, attempt, name=name, kind=kind)
+        ours = [r for r in itertools.islice(runs, RUNS_LOOKED_AT + 1) if own(r, repository)]
+        return _newest(client, ours, run.id, attempt, names=names)
     except GithubException as exc:
         if exc.status in (401, 403):
             raise HistoryError(
@@ -128,51 +136,58 @@ def _lookup(
 
 
 def _newest(
-    client: Github, runs: list[WorkflowRun], run_id: int, attempt: int, *, name: str, kind: str
+    client: Github,
+    runs: list[WorkflowRun],
+    run_id: int,
+    attempt: int,
+    *,
+    names: Mapping[str, str],
+    passed: frozenset[int] = frozenset(),
 ) -> Snapshot | None:
-    """Of the runs' snapshots called ``name``, the one kept last."""
+    """Of the runs' snapshots with one of ``names`` (name: kind), the one kept last; one that
+    cannot be read gives way to the one kept before it (``passed``: those already tried)."""
     newest: Artifact | None = None
-    earlier: tuple[int, Snapshot] | None = None  # an earlier attempt of this run's, read
     for other in runs:
         done = other.status == "completed" and other.id != run_id
         if newest and done and other.updated_at < newest.created_at:
             continue  # it ended before the newest one was kept: it holds none newer
-        found = _artifact(other, name)
-        if found is None:
-            continue
-        if other.id == run_id:
-            earlier = found.id, _download(client, found, kind)
-            if earlier[1].attempt >= attempt:
+        for found in _artifacts(other, names, passed):
+            if other.id == run_id and _download(client, found, names).attempt >= attempt:
                 raise SharedNameError(
                     f"another step or matrix leg of this run already keeps a snapshot called "
-                    f"{name}, so their histories would mix: this step keeps none. Give each "
-                    "report step of one kind (and each watchdog step) in a job its own "
+                    f"{found.name}, so their histories would mix: this step keeps none. Give "
+                    "each report step of one kind (and each watchdog step) in a job its own "
                     "`history-key`"
                 )
-        if newest is None or found.created_at > newest.created_at:
-            newest = found  # the snapshot kept last: a re-run of an older run's too
+            if newest is None or found.created_at > newest.created_at:
+                newest = found  # the snapshot kept last: a re-run of an older run's too
     if newest is None:
         return None
-    if earlier and earlier[0] == newest.id:
-        return earlier[1]
-    return _download(client, newest, kind)
+    try:
+        return _download(client, newest, names)
+    except CorruptError:
+        older = _newest(client, runs, run_id, attempt, names=names, passed=passed | {newest.id})
+        if older is None:
+            raise
+        return older
 
 
-def _artifact(run: WorkflowRun, name: str) -> Artifact | None:
-    """The run's snapshot called ``name``, unexpired and of a size a snapshot can be."""
-    for artifact in run.get_artifacts():
-        if artifact.name == name and not artifact.expired:
-            if artifact.size_in_bytes > ARTIFACT_LIMIT:
-                raise HistoryError(
-                    f"the previous snapshot is {artifact.size_in_bytes:,} bytes, over "
-                    f"the {ARTIFACT_LIMIT:,} a snapshot can be"
-                )
-            return artifact
-    return None
+def _artifacts(
+    run: WorkflowRun, names: Mapping[str, str], passed: frozenset[int]
+) -> list[Artifact]:
+    """The run's unexpired snapshots with one of ``names``, but those ``passed``."""
+    return [
+        a for a in run.get_artifacts() if a.name in names and not a.expired and a.id not in passed
+    ]
 
 
-def _download(client: Github, artifact: Artifact, kind: str) -> Snapshot:
-    return unzip(fetch(client, artifact.archive_download_url), kind)
+def _download(client: Github, artifact: Artifact, names: Mapping[str, str]) -> Snapshot:
+    if artifact.size_in_bytes > ARTIFACT_LIMIT:
+        raise CorruptError(
+            f"the previous snapshot is {artifact.size_in_bytes:,} bytes, over "
+            f"the {ARTIFACT_LIMIT:,} a snapshot can be"
+        )
+    return unzip(fetch(client, artifact.archive_download_url), names[artifact.name])
 
 
 def fetch(client: Github, url: str) -> bytes:
@@ -203,11 +218,11 @@ def unzip(data: bytes, kind: str) -> Snapshot:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             member = archive.getinfo(f"{kind}.json")
             if member.file_size > SNAPSHOT_LIMIT:
-                raise HistoryError(f"the previous snapshot is over {SNAPSHOT_LIMIT:,} bytes")
+                raise CorruptError(f"the previous snapshot is over {SNAPSHOT_LIMIT:,} bytes")
             with archive.open(member) as handle:
                 raw = handle.read(SNAPSHOT_LIMIT + 1)
         if len(raw) > SNAPSHOT_LIMIT:
-            raise HistoryError(f"the previous snapshot is over {SNAPSHOT_LIMIT:,} bytes")
+            raise CorruptError(f"the previous snapshot is over {SNAPSHOT_LIMIT:,} bytes")
         return Snapshot.parse(raw, kind)
     except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError) as exc:
-        raise HistoryError(f"the previous snapshot cannot be read ({exc})") from None
+        raise CorruptError(f"the previous snapshot cannot be read ({exc})") from None

@@ -18,17 +18,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .choices import MENTION, TITLE_LIMIT, Fmt
 from .errors import TemplateError
 from .text import SECRETS, clean, cut, one_line, redact, scrub, tenths
 
-Fmt = Literal["slack", "markdown"]
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Compiled templates, filled when the image is built (`python -m echo_notify.render`): a run
 # then loads them instead of compiling (~40 ms a format). Absent in a checkout: no cache.
@@ -39,7 +39,6 @@ LIMITS = {"rows": 10, "errors": 3, "text": 200, "error_text": 100}
 COMPACT = {"rows": 3, "errors": 1, "text": 60, "error_text": 60}
 WHOLE = {**LIMITS, "text": 1_000_000}  # the job summary: GitHub's 1 MiB is the only limit
 MESSAGE_LIMIT = 3000  # Slack: a text section holds 3,000 characters; `text` is best under 4,000
-TITLE_LIMIT = 150
 OUTPUT_LIMIT = 1_000_000  # a template that renders more than this is stopped
 TIME_LIMIT = 10.0  # seconds a template may take
 CUT_MARKER = "… (cut to fit Slack's message limit)"
@@ -48,9 +47,6 @@ CUT_MARKER = "… (cut to fit Slack's message limit)"
 class Safe(str):
     """Text our filters and macros built for the target format; never escaped again. The only
     trusted text: data that went through `| safe` (a Markup) is escaped like any other."""
-
-
-MENTION = re.compile(r"<@[UW][A-Z0-9]{2,20}>|<!subteam\^S[A-Z0-9]{2,20}>|<!here>|<!channel>")
 
 
 def ping(value: Any) -> Safe:

@@ -6,24 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import trend
+from .choices import THRESHOLDS, JobStatus
 from .errors import NoMetrics
 from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
-from .state import Decision, Level, Point, Snapshot, Streak, advance, carried, counted
+from .state import Decision, Level, Point, Snapshot, Streak, advance, attempted, carried
 from .text import tenths
 
-JobStatus = Literal["success", "failure", "cancelled"]
-# Each gauge's (warning, critical) limits from reports.md; capacity and invalid share are bad
-# when high, the success rates when low. The `thresholds` input overrides them.
-THRESHOLDS: dict[str, tuple[float, float]] = {
-    "capacity": (70, 90),
-    "verification": (90, 80),
-    "deletion": (95, 80),
-    "invalid": (10, 25),
-}
 HIGH_IS_BAD = frozenset({"capacity", "invalid"})
 GAUGES = frozenset(THRESHOLDS)  # what `notify-on: changes` compares
 # The fields (or whole sections; `.*`: any field in it) each gauge is judged from: when one of
@@ -107,9 +99,9 @@ class Context:
     attempt: int = 1
 
     @property
-    def rerun(self) -> bool:
-        """This run is a re-run: an earlier attempt of it is in the previous run's window."""
-        return counted(self.previous, self.run_id)
+    def earlier(self) -> Point | None:
+        """This run's earlier attempt in the previous run's window: this run is a re-run."""
+        return attempted(self.previous, self.run_id)
 
 
 def build(metrics: Metrics, ctx: Context) -> Model:
@@ -130,7 +122,8 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         severity = "warning"
     else:
         severity = "ok"
-    streak = advance(ctx.previous, severity, ctx.job_status, metrics.timestamp, rerun=ctx.rerun)
+    # Since when the problem runs go on: the first one's run, not its file's date (stale).
+    streak = advance(ctx.previous, severity, ctx.job_status, ctx.now, earlier=ctx.earlier)
     failed = ctx.job_status != "success"
     point = Point(
         time=metrics.timestamp,
@@ -139,6 +132,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         figures=figures,
         levels=levels,
         run=ctx.run_id,
+        cancelled=ctx.job_status == "cancelled",
     )
     window = carried(ctx.previous, point)
     causes = {
@@ -199,10 +193,16 @@ def _unjudged(
 def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMetrics) -> Model:
     """The short alert sent when there is no report to render (reports.md)."""
     severity: Level = "warning" if ctx.job_status == "success" else "critical"
-    streak = advance(ctx.previous, severity, ctx.job_status, ctx.now, rerun=ctx.rerun)
+    streak = advance(ctx.previous, severity, ctx.job_status, ctx.now, earlier=ctx.earlier)
     failed = ctx.job_status != "success"
     point = Point(
-        time=ctx.now, severity=severity, failed=failed, figures={}, levels={}, run=ctx.run_id
+        time=ctx.now,
+        severity=severity,
+        failed=failed,
+        figures={},
+        levels={},
+        run=ctx.run_id,
+        cancelled=ctx.job_status == "cancelled",
     )
     variables = {
         **_common(ctx.now, ctx),
@@ -271,6 +271,7 @@ def alerting(model: Model, decision: Decision, ctx: Context, mention: str = "") 
             **_shown(model.streak, ctx, zone),
             "gauges": gauges,
             "workflows": model.detail,  # the watchdog's; a report's causes that are not gauges
+            "failing": model.failed,  # this run's job failed (`failed`: every run of the streak)
             "causes": [f"{cause}:{value}" for cause, value in model.detail.items()],
         }
     unmuted = None

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from .choices import NotifyOn
+
 Level = Literal["ok", "warning", "critical"]
 LEVELS = ("ok", "warning", "critical")
 VERSION = 1
@@ -30,12 +32,12 @@ REASONS: dict[str, str] = {
     "flapping": "flapping",
     "muted": "muted",
 }
-NotifyOn = Literal["always", "problems", "changes"]
 # Whether a run's message reached the channel: `maybe` when the send's outcome is unknown.
 Announced = Literal["yes", "maybe", "no"]
 ANNOUNCED = ("yes", "maybe", "no")
 WINDOW = 48  # runs the rolling window keeps (about a day of half-hourly runs)
 KEY = 255  # a window entry's names: a figure, a gauge, a watched workflow's file name
+PROBLEMS = 1000  # causes a problem's identity keeps: a watchdog's workflows, each a cause
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class Told:
         return cls(
             time=_time(data.get("time")),
             severity=_level(data.get("severity"), required=True),  # type: ignore[arg-type]
-            problems={str(k): str(v)[:40] for k, v in list(problems.items())[:50]},
+            problems={str(k)[:KEY]: str(v)[:40] for k, v in list(problems.items())[:PROBLEMS]},
         )
 
 
@@ -110,6 +112,7 @@ class Point:
     figures: dict[str, float | None]
     levels: dict[str, Level | None]
     run: str = ""  # the run's id: a re-run takes its place
+    cancelled: bool = False  # the job was cancelled (`failed` too)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -119,6 +122,7 @@ class Point:
             "figures": self.figures,
             "levels": self.levels,
             "run": self.run,
+            "cancelled": self.cancelled,
         }
 
     @classmethod
@@ -132,6 +136,7 @@ class Point:
             figures={str(k)[:KEY]: _figure(v) for k, v in _object(data, "figures").items()},
             levels={str(k)[:KEY]: _level(v) for k, v in _object(data, "levels").items()},
             run=str(data.get("run", ""))[:KEY],
+            cancelled=data.get("cancelled") is True,
         )
 
 
@@ -207,7 +212,7 @@ class Snapshot:
                 "digest": self.digest.isoformat() if self.digest else None,
                 "leg": self.leg,
             },
-            indent=1,
+            separators=(",", ":"),  # compact: a watchdog of many workflows keeps 48 checks
         )
 
     @classmethod
@@ -243,11 +248,12 @@ class Snapshot:
             digest=_time(digest) if digest is not None else None,
             leg=str(data.get("leg") or "")[:60],
         )
-        if "told" not in data and snapshot.streak.count and announced != "no":
-            # Written before reminders (every problem run was posted): told at that run.
-            snapshot = replace(
-                snapshot, told=Told(snapshot.time, snapshot.severity, snapshot.problems)
-            )
+        streak = snapshot.streak
+        if "told" not in data and streak.count and (announced != "no" or streak.count > 1):
+            # Written before reminders, when every problem run was posted: told at that run,
+            # or (its own send failed) at the first of them.
+            at = snapshot.time if announced != "no" else streak.since or snapshot.time
+            snapshot = replace(snapshot, told=Told(at, snapshot.severity, snapshot.problems))
         if snapshot.owed and snapshot.told is None:  # an owed end, written before it kept `told`
             told = Told(snapshot.owed.since or snapshot.time, "warning", {})
             snapshot = replace(snapshot, told=told)
@@ -273,10 +279,12 @@ def carried(previous: Snapshot | None, point: Point) -> tuple[Point, ...]:
     return tuple(sorted((*earlier, point), key=lambda p: p.time))[-WINDOW:]
 
 
-def counted(previous: Snapshot | None, run_id: str) -> bool:
-    """Whether this run is in the previous run's window already: a re-run (of the latest run,
-    or of an older one), which counts once."""
-    return bool(run_id) and previous is not None and any(p.run == run_id for p in previous.runs)
+def attempted(previous: Snapshot | None, run_id: str) -> Point | None:
+    """This run's earlier attempt in the previous run's window: this run is a re-run (of the
+    latest run, or of an older one), which counts once."""
+    if not run_id or previous is None:
+        return None
+    return next((p for p in reversed(previous.runs) if p.run == run_id), None)
 
 
 def _object(data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -334,21 +342,44 @@ def advance(
     job_status: str,
     time: datetime,
     *,
-    rerun: bool = False,
+    earlier: Point | None = None,
 ) -> Streak:
     """This run's streak: the previous one plus this run when it had a problem, else none.
     Every run counts, delivered or not: its snapshot is kept whatever became of the message;
-    a re-run counts once (it takes the place of its run's earlier attempt)."""
+    a re-run counts once: it takes the place of its run's ``earlier`` attempt (that attempt's
+    cancelled or failed job no longer counts)."""
     if severity == "ok":
         return Streak()
     failed, cancelled = job_status != "success", int(job_status == "cancelled")
     if previous and previous.streak.count and previous.streak.since:
         before = previous.streak
-        count = before.count + (not rerun)
+        trail = _trail(previous)
+        if earlier is not None and any(p is earlier for p in trail):  # it stands in its place
+            others = [p for p in trail if p is not earlier]
+            whole = len(trail) >= before.count  # the window holds the whole streak
+            count = before.count
+            others_failed = before.failed or (whole and all(p.failed for p in others))
+            others_cancelled = before.cancelled - earlier.cancelled
+        else:
+            count, others_failed, others_cancelled = (
+                before.count + 1,
+                before.failed,
+                before.cancelled,
+            )
         return Streak(
-            count, before.since, before.failed and failed, min(before.cancelled + cancelled, count)
+            count, before.since, others_failed and failed, min(others_cancelled + cancelled, count)
         )
     return Streak(1, time, failed, cancelled)
+
+
+def _trail(previous: Snapshot) -> list[Point]:
+    """The window's last problem runs in a row: the streak's, as far as the window holds it."""
+    trail: list[Point] = []
+    for point in reversed(previous.runs):
+        if point.severity == "ok":
+            break
+        trail.append(point)
+    return trail
 
 
 # -- the alerting policy: one pure transition ------------------------------------------------
@@ -492,7 +523,7 @@ def decide(policy: Policy, channel: Channel, facts: Facts) -> Decision:
         recovered = facts.ended or channel.owed or Streak(1, told.time)
     elif policy.notify_on == "always" or (policy.notify_on == "changes" and facts.changed):
         say, why = "report", ""
-    elif facts.ended and channel.muted is None:
+    elif facts.ended and facts.ended.count < policy.alert_after and channel.muted is None:
         say, why = "", "flapping"  # a warning that never held: its end is not news either
     else:
         say, why = "", "ok" if policy.notify_on == "problems" else "unchanged"

@@ -14,24 +14,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from tests.fake_github import Actions
 from tests.helpers import Fault, ScriptedEcho
 from tests.pipeline import NEW_YORK, Pipeline, sync
 
-Kind = Literal["ok", "warning", "critical", "error", "nofigures", "stale", "nofile", "failed"]
-KINDS: tuple[Kind, ...] = (
-    "ok",
-    "warning",
-    "critical",
-    "error",
-    "nofigures",
-    "stale",
-    "nofile",
-    "failed",
-)
-CRITICAL = frozenset({"critical", "failed"})  # posted at once whatever `alert-after` says
+Kind = Literal[
+    "ok", "warning", "critical", "error", "nofigures", "stale", "nofile", "failed", "cancelled"
+]
+KINDS: tuple[Kind, ...] = get_args(Kind)
+CRITICAL = frozenset({"critical", "failed", "cancelled"})  # posted at once, whatever alert-after
+JOB = {"failed": "failure", "cancelled": "cancelled"}  # job-status
+# The problem each kind is (a cancelled job is a failed one, as far as what is wrong goes).
+CAUSE: dict[Kind, str] = {kind: kind for kind in KINDS} | {"cancelled": "failed"}
 Which = Literal["new", "newest", "older"]  # a new run, a re-run of the newest, of an older one
 Fault_ = Literal["none", "unknown", "refused"]  # the send's fate: Echo posted it, or refused
 # Where a sequence starts: an ordinary day, and just before each clock change in New York.
@@ -49,8 +45,10 @@ PROMISES = (
     "muted is quiet",
     "posted means sent",
     "calm after calm is quiet",
+    "mentions only news",
     "no traceback",
 )
+MENTION = "<!here>"
 
 
 @dataclass(frozen=True)
@@ -59,13 +57,16 @@ class Settings:
     remind_every: int = 4  # hours; 0: every problem run
     alert_after: int = 1
     start: int = 0  # which of STARTS
+    report: str = "sync"  # or auto: a crash with no file goes on with the job's last report
 
     def inputs(self) -> dict[str, str]:
         return {
             "notify-on": self.notify_on,
             "remind-every": f"{self.remind_every}h" if self.remind_every else "0",
             "alert-after": str(self.alert_after),
-            "report": "sync",  # a crash with no file still counts in the sync's history
+            "report": self.report,
+            "mention": MENTION,
+            "mention-on": "problems",
         }
 
 
@@ -76,6 +77,8 @@ class Step:
     fault: Fault_ = "none"
     minutes: int = 30  # since the previous run
     mute_hours: int = 0  # from this run on, muted for so many hours (0: the mute stays as it was)
+    back: int = 1  # a re-run of an older run: how many runs back (1: the one before the newest)
+    blind: bool = False  # the GitHub API refuses this run's look-up (HTTP 403)
 
 
 @dataclass
@@ -111,10 +114,10 @@ class Sequence:
         # What the channel heard, read from Echo's record alone.
         self.last: str = ""  # "problem", "recovery", "report" or '' (nothing yet)
         self.last_problem: datetime | None = None
-        self.told: Kind | None = None  # the cause of the last problem message
+        self.told: str | None = None  # the cause of the last problem message
         self.muted_since_told = False  # a muted run came after the last problem message
         self.previous: Kind | None = None  # the kind of the run before (by execution)
-        self.fresh = 0  # problem runs in a row, re-runs not counted
+        self.fresh = 0  # problem runs in a row since the last blind one, re-runs not counted
 
     def play(self, step: Step) -> None:
         self.runs += 1
@@ -128,14 +131,15 @@ class Sequence:
             inputs["mute-until"] = written  # read back in `timezone`, as the program reads it
             until = datetime.strptime(written, "%Y-%m-%d %H:%M").replace(tzinfo=NEW_YORK)
             muted = self.now < until
-        if step.kind == "failed":
-            inputs["job-status"] = "failure"
+        if step.kind in JOB:
+            inputs["job-status"] = JOB[step.kind]
         if step.fault == "refused":
             self.echo.fail("create", Fault("status", 403))
         elif step.fault == "unknown":
             self.echo.fail("send", Fault("done", 504))  # posted; the gateway timed out
-        run_id, attempt = self._which(step.which)
+        run_id, attempt = self._which(step.which, step.back)
         sends, creates = len(self.echo.sends), self._creates()
+        self.pipeline.actions.status = 403 if step.blind else 200
         when = self.now - timedelta(days=2) if step.kind == "stale" else self.now
         result = self.pipeline.run(
             metrics(step.kind),
@@ -146,6 +150,7 @@ class Sequence:
             rerun_of=run_id if attempt > 1 else None,
             **inputs,
         )
+        self.pipeline.actions.status = 200
         self.echo.script["create"].clear()
         self.echo.script["send"].clear()
         sent = len(self.echo.sends) > sends
@@ -153,13 +158,13 @@ class Sequence:
         self._check(step, muted, result.code, result.log, result.outputs, sent, content)
         self._hear(step, muted, sent, content, result.outputs.get("severity", ""))
 
-    def _which(self, which: Which) -> tuple[int | None, int]:
+    def _which(self, which: Which, back: int) -> tuple[int | None, int]:
         """The run id a re-run re-runs (None: a new run) and its attempt."""
         known = sorted(self.attempts)
         if which == "new" or not known:
             self.attempts[self.pipeline.run_id + 1] = 1
             return None, 1
-        run_id = known[-1] if which == "newest" or len(known) == 1 else known[-2]
+        run_id = known[-1] if which == "newest" else known[max(0, len(known) - 1 - back)]
         self.attempts[run_id] += 1
         return run_id, self.attempts[run_id]
 
@@ -178,10 +183,10 @@ class Sequence:
     ) -> None:
         problem = step.kind != "ok"
         recovery = "Back to normal" in content
-        held = step.kind in CRITICAL or self.fresh + (step.which == "new") >= (
-            self.settings.alert_after
-        )
+        fresh = 0 if step.blind else self.fresh
+        held = step.kind in CRITICAL or fresh + (step.which == "new") >= self.settings.alert_after
         clean = step.fault == "none"
+        seeing = not step.blind  # a run that cannot read the history knows nothing told
         self._promise(
             "no traceback",
             True,
@@ -199,7 +204,7 @@ class Sequence:
         self._promise("never twice", recovery, self.last == "problem")
         self._promise(
             "the owed recovery",
-            not problem and not muted and clean and self.last == "problem",
+            not problem and not muted and clean and seeing and self.last == "problem",
             recovery and sent,
         )
         self._promise(
@@ -211,17 +216,24 @@ class Sequence:
             not content,
         )
         if problem and not muted and held and clean:
-            self._promise("a change is said", self.told != step.kind, sent)
+            self._promise("a change is said", self.told != CAUSE[step.kind], sent)
             every = timedelta(hours=self.settings.remind_every)
             last = self.now if sent else self.last_problem
-            fresh = last is not None and (self.now - last < every if every else last == self.now)
-            self._promise("never blind", True, fresh and (sent or self.last == "problem"))
+            recent = last is not None and (self.now - last < every if every else last == self.now)
+            said = sent and not recovery  # a problem message, not a Back to normal
+            self._promise("never blind", True, recent and (said or self.last == "problem"))
+        self._promise(
+            "mentions only news",
+            MENTION in content,
+            problem and "🔁" not in content and not recovery,
+        )
         self._promise(
             "no repeat",
             problem
+            and seeing
             and self.settings.remind_every > 0
             and self.last == "problem"
-            and self.told == step.kind
+            and self.told == CAUSE[step.kind]
             and not self.muted_since_told
             and self.last_problem is not None
             and self.now - self.last_problem < timedelta(hours=self.settings.remind_every),
@@ -243,12 +255,12 @@ class Sequence:
             if "Back to normal" in content:
                 self.last, self.told = "recovery", None
             elif step.kind != "ok":
-                self.last, self.told, self.last_problem = "problem", step.kind, self.now
+                self.last, self.told, self.last_problem = "problem", CAUSE[step.kind], self.now
                 self.muted_since_told = False
             elif self.last != "problem":
                 self.last = "report"
         problem = step.kind != "ok"
-        self.fresh = (self.fresh + (step.which == "new")) if problem else 0
+        self.fresh = 0 if not problem or step.blind else self.fresh + (step.which == "new")
         self.previous = step.kind
 
 

@@ -68,8 +68,8 @@ def test_a_day_long_outage_posts_the_start_each_change_a_reminder_every_4h_and_o
     assert quiet.outputs["posted"] == "false" and quiet.outputs["reason"] == "reminder-not-due"
     assert quiet.outputs["delivered"] == "false" and quiet.content == ""
     assert (
-        "🤫 **Not posted**: the same problem as at the previous run, already posted at "
-        "9:00 AM EST; a reminder goes out from 1:00 PM EST (`remind-every`)."
+        "🤫 **Not posted**: the same problem as posted at 9:00 AM EST; a reminder goes out "
+        "from 1:00 PM EST (`remind-every`)."
     ) in quiet.summary
     assert steps[at(8)].outputs["reason"] == "quiet"
 

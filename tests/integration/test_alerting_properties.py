@@ -1,9 +1,11 @@
 """The alerting promises (docs/alerting.md) as invariants, searched by hypothesis's stateful
 testing over random sequences of runs through main(): ok, warning and critical runs, a logged
-error, no figures, a stale file, no file, a failed job, re-runs of the newest run and of an older
-one, mutes starting and ending mid-problem, a send of unknown outcome, a refused create, and
-sequences across both clock changes; `notify-on` problems/changes, `remind-every` 0/1h/4h,
-`alert-after` 1/2. A counter-example is shrunk to the shortest sequence that breaks a promise.
+error, no figures, a stale file, no file, a failed or cancelled job, re-runs of the newest run
+and of older ones (up to 8 back), mutes starting and ending mid-problem, a send of unknown
+outcome, a refused create, a look-up the GitHub API refuses, and sequences across both clock
+changes; `notify-on` problems/changes, `remind-every` 0/1h/4h, `alert-after` 1/2, `report`
+sync/auto, `mention` on problems. A counter-example is shrunk to the shortest sequence that
+breaks a promise.
 `benchmarks.alerting` plays 10,000 such sequences and counts, per promise, how often it applied."""
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ SETTINGS = st.builds(
     remind_every=st.sampled_from([0, 1, 4]),
     alert_after=st.sampled_from([1, 2]),
     start=st.integers(0, len(STARTS) - 1),
+    report=st.sampled_from(["sync", "sync", "auto"]),
 )
 STEPS = st.builds(
     Step,
@@ -35,6 +38,8 @@ STEPS = st.builds(
     fault=st.sampled_from(["none", "none", "none", "none", "unknown", "refused"]),
     minutes=st.sampled_from([30, 30, 30, 60, 90]),
     mute_hours=st.sampled_from([0] * 12 + [1, 3]),
+    back=st.integers(1, 8),
+    blind=st.sampled_from([False] * 9 + [True]),
 )
 
 

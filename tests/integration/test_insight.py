@@ -126,7 +126,7 @@ SNAPSHOT = json.dumps(
         (
             Artifact("echo-notify-sync-sync", zipped("sync.json", b" " * 2_000_000)),
             200,
-            "over 65,536 bytes",
+            "over 1,048,576 bytes",
         ),
         (
             Artifact("echo-notify-sync-sync", zipped("sync.json", SNAPSHOT)),
@@ -242,7 +242,7 @@ class DrippingHeaders(BaseHTTPRequestHandler):
 def test_a_dripping_heartbeat_cannot_hold_the_step(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("echo_notify.main.HEARTBEAT_LIMIT", 2.0)
+    monkeypatch.setattr("echo_notify.posting.HEARTBEAT_LIMIT", 2.0)
     with running(ThreadingHTTPServer(("127.0.0.1", 0), DrippingHeaders)) as server:
         url = f"http://127.0.0.1:{server.server_address[1]}/ping"
         started = time.monotonic()
@@ -259,7 +259,7 @@ def test_an_api_that_drips_its_answers_cannot_hold_the_report(
     # previous snapshot (the API drips a byte every 0.5 s), the heartbeat (a byte a second).
     monkeypatch.setattr("echo_notify.github.JOB_LINK_LIMIT", 1.0)
     monkeypatch.setattr("echo_notify.history.LOOKUP_BUDGET", 1.0)
-    monkeypatch.setattr("echo_notify.main.HEARTBEAT_LIMIT", 1.0)
+    monkeypatch.setattr("echo_notify.posting.HEARTBEAT_LIMIT", 1.0)
     actions.drip = 0.5
     with running(ThreadingHTTPServer(("127.0.0.1", 0), DrippingHeaders)) as server:
         url = f"http://127.0.0.1:{server.server_address[1]}/ping"

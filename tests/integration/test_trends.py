@@ -34,7 +34,15 @@ def test_the_window_is_carried_run_to_run(pipeline: Pipeline) -> None:
     assert [point["failed"] for point in window] == [False, False, True]
     assert window[0]["time"] == "2026-01-15T08:00:00-05:00"
     assert window[2]["levels"]["verification"] == "critical"
-    assert set(window[0]) == {"time", "severity", "failed", "figures", "levels", "run"}  # no texts
+    assert set(window[0]) == {
+        "time",
+        "severity",
+        "failed",
+        "figures",
+        "levels",
+        "run",
+        "cancelled",
+    }  # no texts
 
 
 def test_the_window_is_capped_at_48_runs(pipeline: Pipeline) -> None:

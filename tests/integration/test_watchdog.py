@@ -77,9 +77,9 @@ def test_stale_success_then_recovery(dog: Watchdog, actions: Actions) -> None:
 
     same = dog.check(15)  # the same problem: posted once, not every hour
     assert same.outputs["posted"] == "false"
-    assert "the same problems as at the previous check" in same.summary
+    assert "the same problems as posted at 2:00 PM EST" in same.summary
     assert "Not posted (reminder-not-due)" in same.log and "notify-on" not in same.log
-    assert "the same problems as at the previous check" in same.summary
+    assert "the same problems as posted at 2:00 PM EST" in same.summary
 
     sync.runs.insert(0, Run(901, conclusion="success", created_at="2026-01-15T15:30:00-05:00"))
     drain = actions.workflows[1]  # its 5 h would run out at 3 PM: it ran again at noon

@@ -251,10 +251,10 @@ def test_the_watchdog_posts_problems_at_once_whatever_the_environment_says(
         action=ROOT / "watchdog",
     )
     env.update({"INPUT_ALERT-AFTER": "3", "INPUT_NOTIFY-ON": "always"})
-    policy = load_config(env, watchdog=True).policy
-    assert (policy.notify_on, policy.alert_after) == ("problems", 1)
+    config = load_config(env, watchdog=True)
+    assert (config.notify_on, config.alert_after) == ("problems", 1)
     env["INPUT_METRICS-FILE"] = "sync.json"
-    assert load_config(env).policy.alert_after == 3  # a report reads them
+    assert load_config(env).alert_after == 3  # a report reads them
 
 
 def test_the_watchdogs_own_defaults_are_its_action_ymls() -> None:

@@ -16,7 +16,7 @@ import requests
 from echo_notify import cancel
 from echo_notify.echo import Echo, Policy, retry_after
 from echo_notify.errors import DeliveryError
-from echo_notify.main import Result
+from echo_notify.posting import Result
 from tests.helpers import Fault, ScriptedEcho, bodies
 
 

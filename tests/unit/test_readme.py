@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from echo_notify import github, history, main, watchdog
+from echo_notify import github, history, posting, watchdog
 from echo_notify.echo import Policy
 from tests.helpers import ROOT
 from tests.sequences import PROMISES
@@ -19,7 +19,7 @@ def test_the_bound_on_the_whole_step_names_every_part() -> None:
         "the job link": github.JOB_LINK_LIMIT,
         "the previous run's snapshot": history.LOOKUP_BUDGET,
         "the watchdog's reading of the workflows": watchdog.WATCH_LIMIT,
-        "the heartbeat": main.HEARTBEAT_LIMIT,
+        "the heartbeat": posting.HEARTBEAT_LIMIT,
     }
     table = [line for line in README.splitlines() if line.startswith("| the ")]
     for part, seconds in rows.items():
@@ -28,7 +28,7 @@ def test_the_bound_on_the_whole_step_names_every_part() -> None:
         ), part
     exchange = Policy(deadline=5).min_exchange
     assert f"`timeout-seconds` + {exchange:g} s" in README
-    total = 2 * exchange + github.JOB_LINK_LIMIT + history.LOOKUP_BUDGET + main.HEARTBEAT_LIMIT
+    total = 2 * exchange + github.JOB_LINK_LIMIT + history.LOOKUP_BUDGET + posting.HEARTBEAT_LIMIT
     assert f"= {total:g} s" in README
 
 

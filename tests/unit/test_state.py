@@ -56,7 +56,7 @@ GAUGES = frozenset({"capacity"})
     ],
 )
 def test_advance(previous: Snapshot | None, severity: str, status: str, expected: Streak) -> None:
-    assert advance(previous, severity, status, T, rerun=False) == expected  # type: ignore[arg-type]
+    assert advance(previous, severity, status, T) == expected  # type: ignore[arg-type]
 
 
 # -- the policy: (what the channel was told, this run, the settings) -> (message, next state) --
@@ -102,7 +102,8 @@ def run(
         (replace(PROBLEMS, alert_after=2), NONE, run("warning", {"v": "warning"}), "", "flapping"),
         (replace(PROBLEMS, alert_after=2), NONE, run("warning", {"v": "w"}, count=2), "new", ""),
         (replace(PROBLEMS, alert_after=3), NONE, run("critical"), "new", ""),  # critical at once
-        (PROBLEMS, NONE, run("ok", ended=Streak(1, T)), "", "flapping"),  # never posted: no end
+        (replace(PROBLEMS, alert_after=2), NONE, run("ok", ended=Streak(1, T)), "", "flapping"),
+        (PROBLEMS, NONE, run("ok", ended=Streak(1, T)), "", "ok"),  # held, not delivered: no end
         # the channel heard of a critical verification problem at T
         (PROBLEMS, HEARD, run("critical", count=2), "", "reminder"),
         (PROBLEMS, HEARD, run("critical", count=9, at=4 * H), "reminder", ""),
@@ -292,10 +293,16 @@ def test_a_re_run_replaces_its_earlier_attempt_in_the_window_and_the_streak() ->
     newer = replace(first, time=T + timedelta(minutes=30), run="2")
     older_again = replace(first, time=T + timedelta(hours=1), severity="critical")
     assert carried(replace(OK, window=(first, newer)), older_again) == (newer, older_again)
-    attempt = replace(OK, severity="warning", streak=Streak(2, T, False, 0))
-    assert advance(attempt, "warning", "success", T, rerun=True).count == 2
-    assert advance(attempt, "warning", "success", T, rerun=False).count == 3
-    assert advance(attempt, "ok", "success", T, rerun=True) == Streak()
+    mine = replace(first, severity="warning")
+    attempt = replace(OK, severity="warning", streak=Streak(2, T, False, 0), window=(mine,))
+    assert advance(attempt, "warning", "success", T, earlier=mine).count == 2
+    assert advance(attempt, "warning", "success", T).count == 3
+    assert advance(attempt, "ok", "success", T, earlier=mine) == Streak()
+    good = replace(first, run="0")  # an attempt that was not part of the streak: one more run
+    assert (
+        advance(replace(attempt, window=(good, mine)), "warning", "success", T, earlier=good).count
+        == 3
+    )
 
 
 def test_the_window_is_kept_in_time_order() -> None:
