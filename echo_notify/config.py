@@ -95,6 +95,7 @@ class Config:
     thresholds: dict[str, tuple[float, float]]
     history: bool
     history_key: str = ""  # told apart in the snapshot's name: a matrix leg, a named step
+    leg: str = ""  # the same as people read it: the leg's matrix values, or the name given
     heartbeat_url: str = field(repr=False)  # a dead-man check's URL is a secret of sorts
     github_token: str = field(repr=False)
     github: GitHubContext
@@ -260,6 +261,7 @@ def load_config(
         thresholds=read(lambda: thresholds(inputs.get("thresholds")), {}),
         history=read(lambda: inputs.flag("history"), False),
         history_key=read(lambda: history_key(inputs.get("history-key")), ""),
+        leg=leg(inputs.get("history-key")),
         heartbeat_url=read(lambda: url("heartbeat-url", inputs.get("heartbeat-url")), ""),
         github_token=inputs.get("github-token"),
         github=github,
@@ -290,6 +292,7 @@ def load_config(
     return config
 
 
+LEG_LIMIT = 60  # characters of a leg's name in the digest
 IMAGE = re.compile(
     r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*"
 )
@@ -311,11 +314,8 @@ def image(raw: str) -> str:
 def history_key(raw: str) -> str:
     """`history-key`: by default the leg's matrix values (action.yml passes toJSON(matrix):
     `null` outside a matrix), kept as a short digest; or a name a user gives a step."""
-    try:
-        matrix = json.loads(raw) if raw.startswith("{") else None
-    except ValueError:
-        matrix = None
-    if isinstance(matrix, dict):
+    matrix = _matrix(raw)
+    if matrix is not None:
         canonical = json.dumps(matrix, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12] if matrix else ""
     if raw in ("", "null"):
@@ -328,6 +328,25 @@ def history_key(raw: str) -> str:
             "step of one kind in a job its own name."
         )
     return raw
+
+
+def _matrix(raw: str) -> dict[str, Any] | None:
+    """The matrix values `history-key` holds by default (action.yml passes toJSON(matrix))."""
+    try:
+        matrix = json.loads(raw) if raw.startswith("{") else None
+    except ValueError:
+        return None
+    return matrix if isinstance(matrix, dict) else None
+
+
+def leg(raw: str) -> str:
+    """The leg as the digest names it: its matrix values as GitHub lists them in a job's name
+    (`smb, 1`), or the `history-key` a user gave; `''` outside a matrix."""
+    matrix = _matrix(raw)
+    if matrix is not None:
+        values = (v if isinstance(v, str) else json.dumps(v) for v in matrix.values())
+        return cut(one_line(clean(", ".join(values))), LEG_LIMIT)
+    return "" if raw == "null" else cut(one_line(clean(raw)), LEG_LIMIT)
 
 
 def recipients(raw: str) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from . import cancel, history, trend
 from .report import HIGH_IS_BAD, Context, date_shown
 from .state import WINDOW, Point, Snapshot
-from .watchdog import Finding, shown_finding
+from .watchdog import OWN_RUNS_LOOKED_AT, Finding, shown_finding
 
 if TYPE_CHECKING:
     from github import Github
@@ -107,10 +107,12 @@ def _read(client: Github, repo: Any, workflow: str, found: Read) -> None:
     skipped the newest run is in an earlier one)."""
     try:
         runs = repo.get_workflow(workflow).get_runs(branch=repo.default_branch)
+        # A fork's run (its pull request, on its own `main`) holds numbers its author wrote.
+        own = (
+            r for r in itertools.islice(runs, OWN_RUNS_LOOKED_AT) if history.own(r, repo.full_name)
+        )
         seen: set[str] = set()
-        for looked, run in enumerate(runs):
-            if looked == RUNS_LOOKED_AT:
-                break
+        for run in itertools.islice(own, RUNS_LOOKED_AT):
             for artifact in run.get_artifacts():
                 name = artifact.name
                 if NAME.fullmatch(name) and not artifact.expired and name not in seen:
@@ -222,6 +224,7 @@ def variables(
         reports = [
             {
                 "name": source.name.removeprefix(PREFIX),
+                "leg": source.snapshot.leg if source.snapshot else "",
                 "kind": source.kind,
                 "error": source.error,
                 "same_kind": kinds.count(source.kind) > 1,

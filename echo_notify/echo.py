@@ -439,7 +439,7 @@ def message_id(answer: Answer, secret: str = "") -> str:
         "holds control characters"
         if any(unicodedata.category(c) == "Cc" for c in text)
         else "is empty, blank or a dot segment"
-        if text.strip() in ("", ".", "..")
+        if not text.strip() or text in (".", "..")
         else f"is longer than {ID_LIMIT} characters"
         if len(text) > ID_LIMIT
         else ""

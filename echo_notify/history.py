@@ -104,6 +104,14 @@ def lookup(
         raise HistoryError(f"the look-up took over {LOOKUP_BUDGET:g} s and was given up") from None
 
 
+def own(run: WorkflowRun, repository: str) -> bool:
+    """Whether a run ran this repository's code: a pull request from a fork (whose branch is
+    called `main` too) runs the workflow with the fork's code and writes the fork's numbers.
+    A deleted fork's run has no head repository."""
+    head = run.head_repository
+    return head is not None and head.full_name == repository
+
+
 def _lookup(
     client: Github, repository: str, run_id: str, attempt: int, *, names: Mapping[str, str]
 ) -> Snapshot | None:
@@ -113,7 +121,7 @@ def _lookup(
         repo = client.get_repo(repository)
         run = repo.get_workflow_run(int(run_id))
         runs = repo.get_workflow(run.workflow_id).get_runs(branch=run.head_branch)
-        ours = [r for r in itertools.islice(runs, RUNS_LOOKED_AT + 1) if _ours(r, repository)]
+        ours = [r for r in itertools.islice(runs, RUNS_LOOKED_AT + 1) if own(r, repository)]
         return _newest(client, ours, run.id, attempt, names=names)
     except GithubException as exc:
         if exc.status in (401, 403):
@@ -126,12 +134,6 @@ def _lookup(
         raise
     except Exception as exc:  # noqa: BLE001 -- any failure is "no trends", never a failed step
         raise HistoryError(f"the look-up failed ({type(exc).__name__})") from None
-
-
-def _ours(run: WorkflowRun, repository: str) -> bool:
-    """A run of this repository's, not a fork's on a same-named branch (None: a deleted fork)."""
-    head = run.head_repository
-    return head is not None and head.full_name == repository
 
 
 def _newest(

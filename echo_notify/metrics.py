@@ -22,7 +22,7 @@ from .text import SECRETS, redact
 
 Report = Literal["sync", "drain", "poll"]
 DataState = Literal["some", "none", "bad"]
-Kind = Literal["number", "signed", "text", "flag"]
+Kind = Literal["number", "signed", "percent", "text", "flag"]
 Number = int | float
 
 # Top-level keys that tell the reports apart (`report: auto`).
@@ -54,11 +54,12 @@ FIELDS: dict[Report, dict[str, Kind]] = {
             "verified_successful",
             "verification_failed",
             "credits_used",
-            "success_rate_percentage",
         ),
+        **_fields("percent", "verification_results", "success_rate_percentage"),
         **_fields("text", "verification_results", "failed_disposition"),
         **_fields("number", "final_inventory", "instantly_total", "bigquery_eligible"),
-        **_fields("number", "performance", "api_success_rate", "processing_rate_per_minute"),
+        **_fields("percent", "performance", "api_success_rate"),
+        **_fields("number", "performance", "processing_rate_per_minute"),
         **_fields("flag", "async_verification", "triggered"),
         **_fields("number", "async_verification", "lead_count"),
     },
@@ -77,11 +78,12 @@ FIELDS: dict[Report, dict[str, Kind]] = {
             "attempted_deletions",
             "successful_deletions",
             "failed_deletions",
-            "success_rate_percentage",
         ),
+        **_fields("percent", "deletion_results", "success_rate_percentage"),
         **_fields("number", "dnc_updates", "new_unsubscribes", "total_dnc_list"),
         **_fields("number", "inventory_impact", "leads_removed", "new_inventory_total"),
-        **_fields("number", "performance", "classification_accuracy", "processing_rate_per_minute"),
+        **_fields("percent", "performance", "classification_accuracy"),
+        **_fields("number", "performance", "processing_rate_per_minute"),
         **_fields(
             "number",
             "direct_api_metrics",
@@ -89,8 +91,8 @@ FIELDS: dict[Report, dict[str, Kind]] = {
             "leads_found",
             "leads_missing",
             "api_errors",
-            "api_success_rate",
         ),
+        **_fields("percent", "direct_api_metrics", "api_success_rate"),
         **_fields("flag", "circuit_breaker", "activated"),
         **_fields("text", "circuit_breaker", "reason"),
         **_fields("number", "circuit_breaker", "leads_not_processed"),
@@ -385,6 +387,8 @@ def _check_number(value: Any, kind: Kind, where: str, problems: list[str]) -> Nu
         problems.append(f"{where}: expected a finite number, got {_show(value)}")
     elif abs(number) >= LARGEST:
         problems.append(f"{where}: expected a number below 10^15, got {_show(value)}")
+    elif kind == "percent" and not 0 <= number <= 100:
+        problems.append(f"{where}: expected a percentage from 0 to 100, got {_show(value)}")
     elif number < 0 and kind != "signed":
         problems.append(f"{where}: expected zero or more, got {_show(value)}")
     else:

@@ -181,6 +181,7 @@ def keep(
         told=channel.told,
         owed=channel.owed,
         muted=channel.muted,
+        leg=config.leg,
     )
     name = history.artifact_name(run.job, model.kind, config.history_key)
     try:
@@ -299,6 +300,8 @@ INSIGHT = (
     "levels",
     "gauges",
     "data",
+    "unjudged",
+    "problems",  # the watchdog's findings
     "age_hours",
     "error_count",
     "over_capacity",

@@ -86,13 +86,16 @@ def slack_entities(text: str) -> str:
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#])")
-# GitHub's extended autolinks: https://…, www.…, and e-mail addresses.
-_MD_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=\w)(?=@\w)", re.IGNORECASE)
+# GitHub's extended autolinks (https://…, www.…, e-mail addresses) and its :emoji: codes,
+# which it draws from the text a backslash escape leaves (`:white\_check\_mark:` too).
+_MD_BREAKS = re.compile(
+    r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=\w)(?=@\w)|(?<=:)(?=(?:[\w+-]|\\_)+:)", re.IGNORECASE
+)
 
 
 def escape_markdown(text: str) -> str:
-    """Backslash-escape markup; break GitHub's bare-URL and e-mail autolinks."""
-    return _MD_AUTOLINK.sub(ZWSP, _MD_SPECIAL.sub(r"\\\1", one_line(text)))
+    """Backslash-escape markup; break GitHub's bare-URL and e-mail autolinks and emoji codes."""
+    return _MD_BREAKS.sub(ZWSP, _MD_SPECIAL.sub(r"\\\1", one_line(text)))
 
 
 # -- value filters: a number (or None) in, plain text out ---------------------------------

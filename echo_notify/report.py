@@ -18,6 +18,30 @@ from .text import tenths
 
 HIGH_IS_BAD = frozenset({"capacity", "invalid"})
 GAUGES = frozenset(THRESHOLDS)  # what `notify-on: changes` compares
+# The fields (or whole sections; `.*`: any field in it) each gauge is judged from: when one of
+# them is bad data and the gauge has no level, the pipeline's writer broke: not a calm run.
+GAUGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "capacity": (
+        "capacity_status",
+        "capacity_status.current_inventory",
+        "capacity_status.max_capacity",
+        "capacity_status.utilization_percentage",
+        "capacity_status.estimated_capacity_remaining",
+    ),
+    "verification": (
+        "verification_results",
+        "verification_results.total_attempted",
+        "verification_results.verified_successful",
+        "verification_results.success_rate_percentage",
+    ),
+    "deletion": (
+        "deletion_results",
+        "deletion_results.attempted_deletions",
+        "deletion_results.successful_deletions",
+        "deletion_results.success_rate_percentage",
+    ),
+    "invalid": ("verifications_checked", "status_breakdown", "status_breakdown.*"),
+}
 STALE = timedelta(hours=6)  # older metrics get a line saying how old
 
 
@@ -87,12 +111,14 @@ def build(metrics: Metrics, ctx: Context) -> Model:
     levels: dict[str, Level | None] = own.pop("levels")
     figures: dict[str, Number | None] = own.pop("figures")
     known = {level for level in levels.values() if level}
-    # No data, only bad data or stale data: the pipeline is broken, never a quiet run.
+    # No data, only bad data, a gauge that bad data left unjudged or stale data: the
+    # pipeline is broken, never a quiet run.
     data = metrics.data_state
+    unjudged = _unjudged(levels, metrics.problems, placeholder=bool(own.get("handover")))
     stale = ctx.now - metrics.timestamp > STALE
     if ctx.job_status != "success" or "critical" in known:
         severity: Level = "critical"
-    elif "warning" in known or metrics.error_count or data != "some" or stale:
+    elif "warning" in known or metrics.error_count or data != "some" or unjudged or stale:
         severity = "warning"
     else:
         severity = "ok"
@@ -121,6 +147,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         "report": metrics.report,
         "m": m,
         "data": data,
+        "unjudged": unjudged,
         "levels": levels,
         "severity": severity,
         "errors": metrics.errors,
@@ -143,6 +170,24 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         variables=variables,
         window=window,
     )
+
+
+def _unjudged(
+    levels: dict[str, Level | None], problems: list[str], *, placeholder: bool
+) -> list[dict[str, Any]]:
+    """Each gauge without a level because a field it is judged from is bad data: `gauge` and
+    the bad `fields`, as the warning names them. Verification handed over is not judged."""
+    bad = [problem.split(": ", 1)[0] for problem in problems]
+    found = []
+    for gauge, sources in GAUGE_FIELDS.items():
+        if gauge not in levels or levels[gauge] is not None:
+            continue
+        if gauge == "verification" and placeholder:
+            continue
+        fields = [f for f in bad if f in sources or f.rpartition(".")[0] + ".*" in sources]
+        if fields:
+            found.append({"gauge": gauge, "fields": list(dict.fromkeys(fields))})
+    return found
 
 
 def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMetrics) -> Model:

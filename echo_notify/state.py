@@ -161,6 +161,7 @@ class Snapshot:
     # The last runs, oldest first, this one last (at most WINDOW); empty: this run alone.
     window: tuple[Point, ...] = ()
     digest: datetime | None = None  # the watchdog's: when its last daily digest went out
+    leg: str = ""  # the matrix leg or named step it belongs to, as the digest names it
 
     @property
     def point(self) -> Point:
@@ -209,6 +210,7 @@ class Snapshot:
                 "muted": self.muted.isoformat() if self.muted else None,
                 "window": [point.to_json() for point in self.window],
                 "digest": self.digest.isoformat() if self.digest else None,
+                "leg": self.leg,
             },
             separators=(",", ":"),  # compact: a watchdog of many workflows keeps 48 checks
         )
@@ -244,6 +246,7 @@ class Snapshot:
             muted=_time(muted) if muted is not None else None,
             window=_window(data.get("window", []), str(data.get("run_id", ""))),
             digest=_time(digest) if digest is not None else None,
+            leg=str(data.get("leg") or "")[:60],
         )
         streak = snapshot.streak
         if "told" not in data and streak.count and (announced != "no" or streak.count > 1):

@@ -8,26 +8,51 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Any
 
+from .unicode_tables import EMOJI, IGNORABLE, MODIFIER, PICTOGRAPHIC
+
 # This run's secrets (tokens, the heartbeat URL), set once by main: everything shown or
 # logged is redacted with them before it is cut or escaped. Never a template variable.
 SECRETS: ContextVar[tuple[str, ...]] = ContextVar("secrets", default=())
 
 # Terminal escape sequences (CSI, OSC and the two-byte forms) go whole, not just their ESC.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
-# Controls (but line breaks and tabs, which `one_line` turns into spaces), C1 controls,
-# bidirectional marks and overrides, zero-width and other invisible format characters,
-# and tag characters. Any of them can make "65 leads" read "56" or hide text.
+# Controls (but line breaks and tabs, which `one_line` turns into spaces), C1 controls, the
+# interlinear annotation marks, and Unicode's Default_Ignorable_Code_Point set (bidirectional
+# marks and overrides, zero-width characters, variation selectors, tags, fillers…): any of them
+# can make "65 leads" read "56" or carry a hidden sentence. An emoji keeps what it needs.
 _INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
-    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
-    "\U000e0000-\U000e007f]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufff9-\ufffb"
+    + "".join(f"{chr(a)}-{chr(b)}" for a, b in IGNORABLE)
+    + "]"
 )
+_SELECTOR, _JOINER = "\ufe0f", "\u200d"  # emoji presentation; the emoji sequences' joiner
+
+
+def _within(code: int, table: tuple[tuple[int, int], ...]) -> bool:
+    return any(a <= code <= b for a, b in table)
+
+
+def _emoji_part(match: re.Match[str]) -> str:
+    """FE0F right after an emoji; ZWJ between an emoji (with its selector or skin tone) and
+    the pictograph it joins. Any other ignorable character goes."""
+    text, at, char = match.string, match.start(), match.group()
+    before = ord(text[at - 1]) if at else 0
+    if char == _SELECTOR:
+        return char if _within(before, EMOJI) else ""
+    if char == _JOINER and at + 1 < len(text) and _within(ord(text[at + 1]), PICTOGRAPHIC):
+        if text[at - 1 : at] == _SELECTOR and at > 1:
+            before = ord(text[at - 2])
+        if _within(before, PICTOGRAPHIC) or _within(before, MODIFIER):
+            return char
+    return ""
+
+
 _BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]+")
 
 
 def clean(text: str) -> str:
     """Data as it may be shown or logged: no escapes, controls or invisible characters."""
-    return _INVISIBLE.sub("", _ESCAPES.sub("", text))
+    return _INVISIBLE.sub(_emoji_part, _ESCAPES.sub("", text))
 
 
 def one_line(text: str) -> str:

@@ -79,8 +79,31 @@ def variables(report: str, window: Sequence[Point], zone: tzinfo) -> dict[str, A
             "value": values[-1],
             "problems": sum(point.severity != "ok" for point in window),
             "longest": round(max(minutes)) if minutes else None,
+            "chart": chart(window, key, zone),
         },
     }
+
+
+# The chart's x-axis labels, shortest first: the first that tells every run apart is used
+# (Mermaid merges equal labels, so a day of 2-hourly runs, or the autumn clock change's
+# repeated hour, would fold the line back onto itself).
+LABELS = ("{t:%H:%M}", "{t:%H:%M %Z}", "{t:%b} {t.day} {t:%H:%M}", "{t:%b} {t.day} {t:%H:%M %Z}")
+
+
+def chart(window: Sequence[Point], key: str, zone: tzinfo) -> dict[str, list[Any]] | None:
+    """The job summary's chart of the key figure: the runs that have it, in time order, each
+    labelled once, valued as the report shows it; None below two such runs (no line)."""
+    known = sorted((p.time, v) for p in window if (v := p.figures.get(key)) is not None)
+    if len(known) < 2:
+        return None
+    times = [time.astimezone(zone) for time, _ in known]
+    for form in LABELS:
+        labels = [form.format(t=t) for t in times]
+        if len(set(labels)) == len(labels):
+            break
+    else:  # runs in the same minute
+        labels = [f"{label} ({n})" for n, label in enumerate(labels, 1)]
+    return {"labels": labels, "values": [tenths(value) for _, value in known]}
 
 
 # Each gauge's figure: capacity is judged on the utilization.

@@ -7,12 +7,14 @@ stays well."""
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import cancel, schedule
+from . import cancel, history, schedule
 from .config import Watch
 from .errors import ActionError
 from .report import QUIET_DEFAULTS, Context, Model, date_shown
@@ -35,6 +37,7 @@ LOOK_BACK_LIMIT = timedelta(days=35)  # the furthest back a schedule's due runs 
 # the activity read here. The watchdog warns from 10 days before.
 SWITCH_OFF = timedelta(days=60)
 WARN_FROM = timedelta(days=10)
+OWN_RUNS_LOOKED_AT = 100  # runs searched, past those of forks, for the repository's own
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,8 +187,8 @@ def _check(at: At, watch: Watch, workflow: Any = None) -> Finding:
         )
     if watch.max_age is None:
         return _scheduled(at, watch, workflow)
-    newest: WorkflowRun | None = next(iter(workflow.get_runs(branch=branch)), None)
-    success = next(iter(workflow.get_runs(branch=branch, status="success")), None)
+    newest = _own(workflow.get_runs(branch=branch), repo.full_name)
+    success = _own(workflow.get_runs(branch=branch, status="success"), repo.full_name)
     last = _started(success) if success else None
     problem: Problem = ""
     if state in DISABLED:
@@ -204,6 +207,13 @@ def _check(at: At, watch: Watch, workflow: Any = None) -> Finding:
         newest_url=newest.html_url if newest else "",
         newest_result=(newest.conclusion or newest.status) if newest else "",
     )
+
+
+def _own(runs: Iterable[WorkflowRun], repository: str) -> WorkflowRun | None:
+    """The newest of the runs that ran this repository's code: a fork's pull request on its
+    own `main` is not the pipeline running (history.own)."""
+    looked = itertools.islice(runs, OWN_RUNS_LOOKED_AT)
+    return next((run for run in looked if history.own(run, repository)), None)
 
 
 def _started(run: WorkflowRun) -> datetime:
@@ -234,7 +244,9 @@ def _scheduled(at: At, watch: Watch, workflow: Any) -> Finding:
     start = min(now - DAY - rules.grace, schedule.back(crons, now, rules.missed_runs + 1, limit))
     start = max(start, limit)
     since = f">={start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
-    runs = [run for run in workflow.get_runs(branch=branch, created=since) if run.created_at <= now]
+    ours = at.repo.full_name  # a fork's pull request on its own `main` is not a run of ours
+    listed = workflow.get_runs(branch=branch, created=since)
+    runs = [run for run in listed if run.created_at <= now and history.own(run, ours)]
     judged = schedule.judge(
         schedule.due(crons, start, now),
         [run.created_at for run in runs],
@@ -246,9 +258,9 @@ def _scheduled(at: At, watch: Watch, workflow: Any) -> Finding:
     newest = runs[0] if runs else None
     if missed >= rules.missed_runs:  # said in the message: look further back when needed
         if success is None:
-            success = next(iter(workflow.get_runs(branch=branch, status="success")), None)
+            success = _own(workflow.get_runs(branch=branch, status="success"), ours)
         if newest is None:
-            newest = next(iter(workflow.get_runs(branch=branch)), None)
+            newest = _own(workflow.get_runs(branch=branch), ours)
     return replace(
         found,
         problem="missed" if missed >= rules.missed_runs else "",

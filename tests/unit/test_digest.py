@@ -166,7 +166,7 @@ def test_the_snapshot_remembers_the_last_digest_and_old_ones_read_without() -> N
     snapshot = watchdog_snapshot(digest=NOW)
     raw = snapshot.to_json()
     assert Snapshot.parse(raw.encode(), "watchdog").digest == NOW
-    older = raw.replace(f'"digest":"{NOW.isoformat()}"', '"digest":null')
+    older = raw.replace(f'"digest":"{NOW.isoformat()}"', '"digest":null')  # compact JSON
     assert older != raw
     assert Snapshot.parse(older.encode(), "watchdog").digest is None
     with pytest.raises(ValueError, match="zone"):

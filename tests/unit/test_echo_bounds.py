@@ -213,7 +213,9 @@ def test_plain_http_behind_https_is_named(echo: ScriptedEcho) -> None:
     assert "answered plain HTTP" in str(result) and "certificate" not in str(result)
 
 
-@pytest.mark.parametrize("message_id", ["a.b:c", "2031-01-01T00:00:00Z", "../../admin", "x/y?z#w%"])
+@pytest.mark.parametrize(
+    "message_id", ["a.b:c", "2031-01-01T00:00:00Z", "../../admin", "x/y?z#w%", " .. ", ". "]
+)
 def test_message_ids_are_one_path_segment(echo: ScriptedEcho, message_id: str) -> None:
     echo.name_next(message_id)
     result, _, _ = deliver(echo)
@@ -242,6 +244,7 @@ def test_ids_that_cannot_be_a_segment_are_refused(echo: ScriptedEcho, message_id
         (".", "is empty, blank or a dot segment"),
         ("", "is empty, blank or a dot segment"),
         ("a b", ""),  # a space inside is escaped (%20)
+        (" .. ", ""),  # dots with spaces are no dot segment: %20..%20
     ],
 )
 def test_an_id_is_refused_for_its_own_reason(

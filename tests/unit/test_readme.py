@@ -53,6 +53,20 @@ def test_the_metrics_file_is_named_one_way_everywhere() -> None:
             assert f"metrics-file: {out}" in text, path.name
 
 
+def test_every_report_snippet_sets_report() -> None:
+    """A crash that writes no file counts in its report's streak, and gets its recovery, only
+    when the step names its report: the snippets people copy set it, as the examples do."""
+    docs = {"README.md": README, "docs/migrating.md": (ROOT / "docs" / "migrating.md").read_text()}
+    found = 0
+    for name, text in docs.items():
+        for block in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL):
+            for step in re.split(r"\n(?=- )", block):
+                if "metrics-file:" in step:
+                    found += 1
+                    assert re.search(r"\n    report: (sync|drain|poll)\b", step), (name, step)
+    assert found >= 2
+
+
 def test_the_readme_states_every_promise_the_sequences_check() -> None:
     """The README's numbered promises are the ones tests/sequences.py checks after every run."""
     section = README.split("### Promises", 1)[1].split("\n#", 1)[0]
