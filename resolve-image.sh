@@ -11,7 +11,7 @@
 # github.action_repository / github.action_ref, passed through the step's env:), MIRROR (the
 # `image` input). The image: the digest committed in image-ref.txt (a release commit, written by
 # the release workflow), pulled by digest; only where none is committed (a branch, a fork), the
-# tag for the ref. MIRROR replaces their repository. README: "Which image runs".
+# tag for the ref. MIRROR replaces their repository. docs/image-and-pinning.md.
 # The watchdog action (watchdog/action.yml) runs the same image: it sets ACTION_ROOT (the
 # repository's root, its GITHUB_ACTION_PATH/..), SPEC (its own action.yml, whose inputs and
 # outputs the generated action declares) and ARGS (`watchdog`, the program's argument).

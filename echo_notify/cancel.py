@@ -2,7 +2,7 @@
 
 The runner cancels a Docker action by signalling the `docker run` CLI, which passes the signal
 on to our process: SIGINT, then SIGTERM 7.5 s later, then it kills the CLI 2.5 s after that
-(shared/spec/composite.md). Our process is PID 1 in its container, where a signal without a
+(actions/runner, `ProcessInvoker`). Our process is PID 1 in its container, where a signal without a
 handler is simply ignored, so `install()` gives both signals one, first thing at start.
 
 While the work runs (`armed()`: metrics, rendering, delivery), the first signal raises

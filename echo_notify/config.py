@@ -99,7 +99,7 @@ class Config:
     heartbeat_url: str = field(repr=False)  # a dead-man check's URL is a secret of sorts
     github_token: str = field(repr=False)
     github: GitHubContext
-    # Alerting (insight.md): reminders, flapping, silences, mentions.
+    # Alerting (docs/alerting.md): reminders, flapping, silences, mentions.
     remind_every: timedelta = timedelta(hours=4)
     alert_after: int = 1
     mute_until: datetime | None = None
@@ -408,7 +408,7 @@ _THRESHOLD = re.compile(r"([a-z]+)\s*:\s*(\d+(?:\.\d+)?)\s*%?\s*/\s*(\d+(?:\.\d+
 
 
 def thresholds(raw: str) -> dict[str, tuple[float, float]]:
-    """`gauge: warning/critical` lines over the defaults of reports.md; each gauge keeps its
+    """`gauge: warning/critical` lines over the defaults (choices.THRESHOLDS); each gauge keeps its
     direction (capacity and invalid share are bad when high, the success rates when low).
     `#` lines are comments, as in the watchdog's `workflows`; every bad line is named."""
     limits = dict(THRESHOLDS)

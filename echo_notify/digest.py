@@ -1,4 +1,4 @@
-"""The daily digest (insight.md): once a day, at the watchdog's first check at or after
+"""The daily digest (docs/watchdog.md): once a day, at the watchdog's first check at or after
 `digest-at` in `timezone`, the last 24 hours of every watched workflow, read from the snapshots
 its reports keep (each carries the window of its last runs). What it cannot read, it says."""
 

@@ -1,5 +1,5 @@
-"""The run-to-run snapshot (insight.md): written for the composite to upload as an artifact,
-found again in the workflow's earlier runs through PyGithub on the next run.
+"""The run-to-run snapshot (docs/history-and-trends.md): written for the composite to upload
+as an artifact, found again in the workflow's earlier runs through PyGithub on the next run.
 
 Every failure to find or read the previous snapshot means "no trends this run": the caller
 gets a reason for one notice, and nothing else changes.

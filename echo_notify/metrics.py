@@ -39,7 +39,7 @@ def _fields(kind: Kind, section: str, *names: str) -> dict[str, Kind]:
     return {f"{section}.{name}" if section else name: kind for name in names}
 
 
-# The known fields of each report, by dotted path (metrics.md).
+# The known fields of each report, by dotted path (docs/metrics-file.md).
 FIELDS: dict[Report, dict[str, Kind]] = {
     "sync": {
         **_fields("number", "capacity_status", "current_inventory", "max_capacity"),
@@ -412,7 +412,7 @@ def _as_number(value: Any) -> Number | None:
     return int(number) if number.is_integer() and abs(number) < 2**63 else number
 
 
-# -- derived values (metrics.md: "derived when missing") -----------------------------------
+# -- derived values (docs/metrics-file.md: derived when missing) -----------------------------------
 
 
 def _fill(section: dict[str, Any], name: str, value: Number | None) -> None:

@@ -1,5 +1,5 @@
 """The report model: what templates receive, every value derived once, levels and severity,
-and what changed since the previous run (insight.md)."""
+and what changed since the previous run (docs/history-and-trends.md)."""
 
 from __future__ import annotations
 
@@ -191,7 +191,7 @@ def _unjudged(
 
 
 def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMetrics) -> Model:
-    """The short alert sent when there is no report to render (reports.md)."""
+    """The short alert sent when there is no report to render (docs/reports.md)."""
     severity: Level = "warning" if ctx.job_status == "success" else "critical"
     streak = advance(ctx.previous, severity, ctx.job_status, ctx.now, earlier=ctx.earlier)
     failed = ctx.job_status != "success"
@@ -406,7 +406,8 @@ def _sync(m: dict[str, Any], limits: dict[str, tuple[float, float]]) -> dict[str
 
 def _handover(status: dict[str, Any], leads: dict[str, Any]) -> dict[str, Any] | None:
     """The hand-over to the asynchronous verification service, or None when the run verified
-    leads itself (metrics.md: only `triggered`, `lead_count` or `*_verification` mean it)."""
+    leads itself (docs/metrics-file.md: only `triggered`, `lead_count` or `*_verification`
+    mean it)."""
     parts = {k: v for k, v in status.items() if k.endswith("_verification")}
     triggered, sent = status["triggered"], status["lead_count"]
     if triggered is None and sent is None and not parts:

@@ -1,5 +1,6 @@
-"""The rolling window as the reports show it (issue 18): the key figure's sparkline over the
-last runs, and how many of them had problems. Values only: the wording is the templates'."""
+"""The rolling window as the reports show it (docs/history-and-trends.md): the key figure's
+sparkline over the last runs, and how many of them had problems. Values only: the wording is
+the templates'."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from .state import Point
 from .text import tenths
 
-# The figure that matters most in each report (reports.md).
+# The figure that matters most in each report (docs/history-and-trends.md).
 KEY = {"sync": "verification", "drain": "deletion", "poll": "invalid"}
 BLOCKS = "▁▂▃▄▅▆▇█"
 GAP = "·"  # a run without the figure: a gap, never a zero

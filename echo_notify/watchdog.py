@@ -1,4 +1,5 @@
-"""The watchdog (insight.md): notice silence. For each watched workflow, through PyGithub: is it
+"""The watchdog (docs/watchdog.md): notice silence. For each watched workflow, through
+PyGithub: is it
 disabled; then, by its schedule read from the workflow file, which runs were due and did they
 happen (missed in a row, late), or, given an age, did it succeed on the default branch within
 it? And will GitHub switch its schedule off soon (a public repository without activity)? One

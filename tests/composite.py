@@ -1,4 +1,4 @@
-"""The composite action.yml as the runner runs it, step by step (shared/spec/composite.md).
+"""The composite action.yml as the runner runs it, step by step (tests/spec/runner-contract.md).
 
 actions/runner checks an action out to `_actions/<owner>/<repo>/<ref>` (act to
 `<cache>/<owner>-<repo>@<ref>`), evaluates a step's `env:` before running it (where

@@ -1,6 +1,6 @@
 """Test helpers shared by every level: a scripted Echo and the runner's environment.
 
-`runner_env` follows actions/runner for a Docker action (see shared/spec/runner-contract.md):
+`runner_env` follows actions/runner for a Docker action (see tests/spec/runner-contract.md):
 every input declared in action.yml becomes INPUT_<NAME> (hyphens kept, empty when unset),
 GITHUB_OUTPUT and GITHUB_STEP_SUMMARY are fresh files, and `parse_outputs` reads the output
 file the way the runner does.

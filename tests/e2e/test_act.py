@@ -171,7 +171,7 @@ def test_a_failing_pipeline_step_is_reported_and_the_job_keeps_its_result(
     message = contents(echo)[0]
     assert headline in message, message
     if step != WRITE["sync"] + "\n          exit 3":  # no file: the no-metrics alert names it
-        assert "sync-metrics.json" in message.replace("\u200b", "")  # issue 16: shown as code
+        assert "sync-metrics.json" in message.replace("\u200b", "")  # shown as code
         assert run.outputs["report"] == "unknown"
     assert run.outputs["severity"] == severity and run.outputs["delivered"] == "true"
 
@@ -345,9 +345,8 @@ jobs:
 
 
 def readme_command() -> list[str]:
-    """The act command of the README's "Local runs", as written there."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Local runs") : readme.index("## Development")]
+    """The act command of docs/local-runs.md, as written there."""
+    section = (ROOT / "docs" / "local-runs.md").read_text()
     line = next(line for line in section.splitlines() if line.startswith("act workflow_dispatch"))
     return shlex.split(line)[1:]
 

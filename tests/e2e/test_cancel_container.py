@@ -2,7 +2,8 @@
 and SIGINT to the `docker run` CLI, which is how the runner cancels.
 
 The program is PID 1 there, where a signal without a handler is ignored; the runner's cancel
-reaches it as SIGINT and then SIGTERM (composite.md). Checked: exit 143/130 within 2 s of
+reaches it as SIGINT and then SIGTERM (actions/runner, `ProcessInvoker`). Checked: exit
+143/130 within 2 s of
 the signal, outputs and summary written, one annotation, no traceback.
 """
 

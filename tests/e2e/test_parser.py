@@ -8,7 +8,7 @@ from tests.composite import checkout
 from tests.e2e.parser import generated, parse
 from tests.helpers import ROOT
 
-# The line that made every job using the action fail at "Set up job" (issue 14): GitHub
+# The line that made every job using the action fail at "Set up job": GitHub
 # evaluates `${{ }}` in action metadata, where no `job` context exists.
 GOOD = "    description: \"The job's status (pass job.status from the workflow): "
 BAD = "    description: Pass ${{ job.status }}; "

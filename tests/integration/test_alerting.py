@@ -1,4 +1,4 @@
-"""Alerting operators trust (issue 17) through main(): runs in sequence against the fake GitHub
+"""Alerting operators trust through main(): runs in sequence against the fake GitHub
 API, each run's snapshot uploaded as the composite does. Reminders, flapping, silences and
 mentions decide what the channel sees; the outputs and the summary say why a run was quiet."""
 

@@ -1,5 +1,5 @@
 """The real pipelines' bad days through main(), as the runner runs the action, delivered to a
-local Echo: what the channel reads and how severe the step says it was (issue: true to the
+local Echo: what the channel reads and how severe the step says it was (true to the
 real pipelines)."""
 
 from __future__ import annotations

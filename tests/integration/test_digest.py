@@ -1,4 +1,4 @@
-"""The watchdog's daily digest (issue 18) through main(): a day of syncs and drains run through
+"""The watchdog's daily digest through main(): a day of syncs and drains run through
 the action as the composite runs it (each snapshot uploaded to the fake GitHub API), then the
 watchdog's checks with `digest-at`, which read those snapshots back through the same API."""
 

@@ -1,4 +1,4 @@
-"""Hostile review of the watchdog's daily digest (issue 18): each test is a defect a user would
+"""Hostile review of the watchdog's daily digest: each test is a defect a user would
 have hit, written failing before the fix. Its docstring says what the user saw and what is right."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Operator insight through main() (insight.md): runs in sequence against a fake GitHub API
-that serves the previous runs' snapshots, as the composite's upload step leaves them."""
+"""Operator insight through main() (docs/history-and-trends.md): runs in sequence against a
+fake GitHub API that serves the previous runs' snapshots, as the composite's upload step
+leaves them."""
 
 from __future__ import annotations
 

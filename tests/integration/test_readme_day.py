@@ -16,7 +16,7 @@ INPUTS = {"notify-on": "problems", "alert-after": "2", "mention": "<!here>"}
 def table() -> dict[str, str]:
     """Each run's row of the README's bad-day table: time (a range row: each time in it) to
     what the channel sees ('' for nothing), as plain text."""
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "alerting.md").read_text()
     rows = text.split("A bad day, as the channel sees it")[1].split("\n\n")[1].splitlines()[2:]
     seen = {}
     for row in rows:
@@ -49,7 +49,7 @@ STORY = (  # the README's telling of the day, which metrics() plays
 
 
 def test_the_readme_s_bad_day_is_what_the_channel_sees(pipeline: Pipeline) -> None:
-    assert STORY in " ".join((ROOT / "README.md").read_text().split())
+    assert STORY in " ".join((ROOT / "docs" / "alerting.md").read_text().split())
     expected = table()
     assert len(expected) == 25  # 8:00 AM to 8:00 PM
     for shown, sees in expected.items():

@@ -94,7 +94,7 @@ def example(name: str) -> dict[str, Any]:
 STAMP = "2026-01-15T19:30:00Z"
 
 
-# == Cancellation (interface.md: "Cancelled (SIGTERM or SIGINT ...)") ===========================
+# == Cancellation (docs/delivery.md: cancelled mid-run) ===========================
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -225,8 +225,9 @@ def test_snapshot_at_the_end_of_the_calendar_only_loses_the_trends(
 ) -> None:
     """Snapshot.parse accepts any aware time; report._since then converts it to the
     `timezone` and overflows: the whole report fails with "Unexpected internal error" instead
-    of "no trends this run" (insight.md: any failure: no trends, one notice, nothing else
-    changes). The same holds for streak.since. Fix: range-check times in Snapshot.parse."""
+    of "no trends this run" (docs/history-and-trends.md: any failure: no trends, one notice,
+    nothing else changes). The same holds for streak.since. Fix: range-check times in
+    Snapshot.parse."""
     with fake_actions() as actions:
         snapshot = {
             "version": 1,
@@ -252,7 +253,7 @@ def test_snapshot_at_the_end_of_the_calendar_only_loses_the_trends(
 def test_watchdog_with_github_unreachable_says_what_happened(tmp_path: Path) -> None:
     """A connection error to the API is not a GithubException: it falls to main's catch-all,
     "Unexpected internal error (ConnectionError); report it." -- no cause, no fix, and it
-    invites a bug report for a network problem (interface.md: every annotation says what
+    invites a bug report for a network problem (every annotation says what
     happened, the likely cause and the fix)."""
     files = tmp_path / "files"
     (files / "home").mkdir(parents=True)
@@ -395,7 +396,7 @@ def test_a_broken_custom_template_still_gets_the_report_out(
 ) -> None:
     """A custom template that works on good days fails on a bad one (here: arithmetic on a
     capacity the file did not report). The step fails and *nothing* is posted: the team hears
-    nothing on exactly the day that matters. GUIDE: "Every bad input ... loses nothing else."
+    nothing on exactly the day that matters. Every bad input loses nothing else.
     Suggest: fail the step as now, but post the built-in report (saying the template failed)."""
     (workspace / "mine.j2").write_text(
         "{{ (m.capacity_status.max_capacity - m.capacity_status.current_inventory) | count }}"
@@ -537,8 +538,8 @@ def test_snapshot_write_failure_after_delivery_is_not_an_internal_error(
     """history.write() runs after the report was delivered and is not guarded: a RUNNER_TEMP
     that cannot take the file (full disk, read-only, not a directory) ends in "Unexpected
     internal error (NotADirectoryError); report it.", exit 1 with fail-on-error although the
-    report is in the channel, and the heartbeat is never sent. insight.md: any history
-    failure means no trends, one notice, nothing else changes; interface.md: after a delivery
+    report is in the channel, and the heartbeat is never sent. Any history
+    failure means no trends, one notice, nothing else changes; after a delivery
     a write failure is a warning and never a reason to fail."""
     temp = tmp_path / "not-a-directory"
     temp.write_text("")
@@ -647,7 +648,7 @@ class DrippingEcho(BaseHTTPRequestHandler):
 
 
 def test_a_dripping_answer_cannot_stretch_the_deadline(workspace: Path, files: Path) -> None:
-    """`timeout-seconds` is the overall deadline (interface.md), but requests' read timeout
+    """`timeout-seconds` is the overall deadline (docs/delivery.md), but requests' read timeout
     is per socket read and the body is read in full: an answer that trickles in a byte a
     second holds one attempt for as long as it trickles (15 s here against a 3 s deadline;
     any length in general), and the send then starts after the deadline anyway. The first
@@ -701,7 +702,7 @@ def test_a_dripping_artifact_download_cannot_hold_the_report(
 
 
 def test_watchdog_outside_actions_names_what_is_missing(tmp_path: Path) -> None:
-    """Run locally (interface.md: "Local use", a plain shell) without GITHUB_REPOSITORY,
+    """Run locally (a plain shell) without GITHUB_REPOSITORY,
     api_client() returns None and watch() trips `assert client is not None`: "Unexpected
     internal error (AssertionError); report it.", exit 0. Expected: an input error that says
     the watchdog needs GITHUB_REPOSITORY (owner/name) to know what to watch."""

@@ -1,4 +1,4 @@
-"""The run-to-run state through main() (issue 15): runs in sequence against the fake GitHub API,
+"""The run-to-run state through main(): runs in sequence against the fake GitHub API,
 each run's snapshot uploaded as the composite does. What the channel hears depends on it: a
 broken pipeline is never a quiet run, every run counts once in its own history, trends say what
 they show, and on GitHub Enterprise Server history switches itself off."""

@@ -1,4 +1,4 @@
-"""The rolling window (issue 18) through main(): runs in sequence against the fake GitHub API,
+"""The rolling window through main(): runs in sequence against the fake GitHub API,
 each run's snapshot uploaded as the composite does; the window is carried run to run, capped,
 kept per report and leg, and an old snapshot without one reads as a window of one."""
 

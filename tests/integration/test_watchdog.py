@@ -1,5 +1,5 @@
 """The watchdog through main(argv=["watchdog"]), as its action runs the image, against the fake
-GitHub API: disabled workflows, stale successes, all well (no post), recovery (insight.md)."""
+GitHub API: disabled workflows, stale successes, all well (no post), recovery (docs/watchdog.md)."""
 
 from __future__ import annotations
 

@@ -317,7 +317,7 @@ def test_the_upload_runs_where_the_program_keeps_history(server: str, works: boo
 
 def test_the_snapshot_upload_matches_what_the_program_writes(tmp_path: Path) -> None:
     """The composite uploads exactly the file `history.write` leaves, under the artifact name
-    `history.lookup` looks for on the next run (insight.md)."""
+    `history.lookup` looks for on the next run (docs/history-and-trends.md)."""
     upload = next(s for s in STEPS if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["if"] == UPLOAD_IF
     assert upload["with"]["if-no-files-found"] == "ignore"

@@ -2,7 +2,7 @@
 
 Regenerate after a deliberate wording change with `pytest --update-golden`, then review the diff.
 The Slack samples must also equal the spec's own blocks (tests/spec/reports.md, a copy of the
-team's shared/spec/reports.md kept in the repository so a plain clone tests the same).
+team's spec of the reports kept in the repository so a plain clone tests the same).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from tests.helpers import ROOT
 from tests.sequences import PROMISES
 
 README = (ROOT / "README.md").read_text()
+DELIVERY = (ROOT / "docs" / "delivery.md").read_text()
 
 
 def test_the_bound_on_the_whole_step_names_every_part() -> None:
@@ -21,15 +22,15 @@ def test_the_bound_on_the_whole_step_names_every_part() -> None:
         "the watchdog's reading of the workflows": watchdog.WATCH_LIMIT,
         "the heartbeat": posting.HEARTBEAT_LIMIT,
     }
-    table = [line for line in README.splitlines() if line.startswith("| the ")]
+    table = [line for line in DELIVERY.splitlines() if line.startswith("| the ")]
     for part, seconds in rows.items():
         assert any(
             row.startswith(f"| {part} ") and row.endswith(f"| {seconds:g} s |") for row in table
         ), part
     exchange = Policy(deadline=5).min_exchange
-    assert f"`timeout-seconds` + {exchange:g} s" in README
+    assert f"`timeout-seconds` + {exchange:g} s" in DELIVERY
     total = 2 * exchange + github.JOB_LINK_LIMIT + history.LOOKUP_BUDGET + posting.HEARTBEAT_LIMIT
-    assert f"= {total:g} s" in README
+    assert f"= {total:g} s" in DELIVERY
 
 
 def test_the_example_pipelines_never_share_a_concurrency_group() -> None:
@@ -69,6 +70,27 @@ def test_every_report_snippet_sets_report() -> None:
 
 def test_the_readme_states_every_promise_the_sequences_check() -> None:
     """The README's numbered promises are the ones tests/sequences.py checks after every run."""
-    section = README.split("### Promises", 1)[1].split("\n#", 1)[0]
+    section = README.split("## Alerting you can trust", 1)[1].split("\n#", 1)[0]
     stated = re.findall(r"^\d+\. \*\*(.+?)\*\*", section, flags=re.MULTILINE)
     assert [name.lower() for name in stated] == list(PROMISES)
+
+
+def test_every_relative_link_of_the_docs_resolves() -> None:
+    """The README and the docs pages link each other, the examples and the code: each link
+    and picture names a file that is there (and an anchor a heading of its page)."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for page in pages:
+        text = page.read_text()
+        targets = re.findall(r"\]\(([^)\s]+)\)", text) + re.findall(r'src="([^"]+)"', text)
+        for target in targets:
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            assert linked.exists(), (page.name, target)
+            if anchor and linked.suffix == ".md":
+                headings = re.findall(r"^#+ (.+)$", linked.read_text(), flags=re.MULTILINE)
+                slugs = {
+                    re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-") for h in headings
+                }
+                assert anchor in slugs, (page.name, target)

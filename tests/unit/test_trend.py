@@ -1,4 +1,4 @@
-"""The rolling window's sparkline and problem spells (issue 18), as values."""
+"""The rolling window's sparkline and problem spells, as values."""
 
 from __future__ import annotations
 
