@@ -256,3 +256,24 @@ def test_a_successful_step_without_a_file_is_a_warning_not_a_failure(pipeline: P
     assert step.content.startswith("⚠️") and "🚨" not in step.content
     again = pipeline.run(None, 9, report="sync")
     assert "2nd sync with problems in a row" in again.content, again.content  # not "failed"
+
+    # -- two steps of one kind under one name ----------------------------------------------------
+
+    """The second step of one kind under the same name says so and shows no trends, but it
+    still keeps its snapshot under the same name (upload overwrite: true), so on the next run
+    the FIRST step compares with the SECOND step's figures, with no notice at all."""
+    pipeline.run(sync(92, 1300), 8)
+    pipeline.run(sync(92, 8000), 8, again=True)  # same job, same kind, same (default) key
+    first = pipeline.run(sync(92, 1342), 9)
+    assert "::notice" not in first.log
+    # first's own previous value was 1,300: a trend against 8,000 is the other step's history
+    assert "8,000" not in first.content and "▼" not in first.content, first.content
+
+
+def test_the_collision_notice_names_the_input_that_fixes_it(pipeline: Pipeline) -> None:
+    """history-key exists for exactly this case (README: "give each its own history-key"), but
+    the notice still says "give each report step its own job, or set `history: false`"."""
+    pipeline.run(sync(92, 1300), 8)
+    second = pipeline.run(sync(92, 8000), 8, again=True)
+    notices = [line for line in second.log.splitlines() if line.startswith("::notice")]
+    assert len(notices) == 1 and "history-key" in notices[0], notices

@@ -6,6 +6,7 @@ tests/e2e/test_composite.py.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from echo_notify import history
+from echo_notify.main import main
 from echo_notify.state import Snapshot, Streak
 from tests.composite import (
     action_yml,
@@ -25,7 +27,7 @@ from tests.composite import (
     run_step,
     source_digest,
 )
-from tests.helpers import ROOT, stray_commands
+from tests.helpers import ROOT, parse_outputs, runner_env, stray_commands
 
 ACTION = action_yml()
 STEPS: list[dict[str, Any]] = ACTION["runs"]["steps"]
@@ -381,3 +383,56 @@ def test_the_watchdog_runs_the_same_image_with_its_own_inputs(action: Path, tmp_
     assert (done.generated / "Dockerfile").read_text() == labelled
     assert (done.generated / "entrypoint.py").exists()
     assert done.generated.name == "echo-notify-watchdog"
+
+    # -- the resolve step: what a job's env and act's spelling cannot change ----------------------
+
+    """resolve-image.sh says it writes "the same notice and outputs as the program's" for
+    `enabled: false`, and the composite maps `steps.run.outputs.X || steps.image.outputs.X`.
+    The program (the image run directly, the demo, any runner where the container step runs)
+    says posted=true; the resolve step says posted=false."""
+
+    action = checkout(tmp_path / "_actions" / "acme" / "echo-notify" / "v1")
+    workspace = tmp_path / "work"
+    workspace.mkdir()
+    out_file = tmp_path / "resolve-output"
+
+    step = next(
+        s for s in action_yml(action)["runs"]["steps"] if "resolve-image.sh" in s.get("run", "")
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "GITHUB_ACTION_PATH": str(action),
+        "GITHUB_WORKSPACE": str(workspace),
+        "GITHUB_OUTPUT": str(out_file),
+    }
+    out_file.write_text("")
+    done = run_step(step, {"inputs": {"enabled": "false"}}, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    composite = parse_outputs(out_file.read_text())
+    composite.pop("skip")
+
+    files = tmp_path / "files"
+    (files / "home").mkdir(parents=True)
+    program_env = runner_env(workspace, files, {"metrics-file": "m.json", "enabled": "false"})
+    assert main(program_env, io.StringIO()) == 0
+    program = parse_outputs((files / "set_output").read_text())
+    assert composite == program
+
+
+def test_act_in_any_case_is_act_for_the_resolve_step(tmp_path: Path) -> None:
+    """The program reads ACT=TRUE as act (config.github_context); so does the resolve step:
+    act's host-mode layout stops it with its one error."""
+    action = checkout(tmp_path / "act" / "acme-echo-notify@v1")
+    workspace = tmp_path / "work"
+    workspace.mkdir()
+    cache = tmp_path / "cache"
+    done = resolve(
+        action,
+        workspace,
+        extra_env={
+            "ACT": "TRUE",
+            "RUNNER_TOOL_CACHE": str(cache / "tool_cache"),
+            "RUNNER_TEMP": str(cache / "0a1b2c3d" / "tmp"),
+        },
+    )
+    assert done.code == 1 and "host mode" in done.log, done.log
