@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,9 @@ from tests.helpers import (
     printed_message,
     runner_env,
 )
+from tests.oneshot import STAMP
+from tests.oneshot import example as example_metrics
+from tests.oneshot import run as once
 
 
 def deliver(
@@ -253,3 +257,157 @@ def test_a_huge_bad_day_keeps_what_matters(tmp_path: Path, kind: str) -> None:
     assert lines[0].startswith("🚨 *") and "FAILED*" in lines[0]
     assert any(line.startswith("⚠️ *Issues*: 500 errors logged") for line in lines), message
     assert lines[-1].endswith("|View Logs>") and "more" in message
+
+
+# -- single runs that once went wrong ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "section"),
+    [
+        (
+            {
+                "capacity_status": {"current_inventory": 10, "max_capacity": 100},
+                "verification_results": {"total_attempted": 0, "success_rate_percentage": 0.0},
+            },
+            "Nothing to verify this run",
+        ),
+        (
+            {
+                "analysis_summary": {"total_leads_analyzed": 5},
+                "deletion_results": {"attempted_deletions": 0, "success_rate_percentage": 0.0},
+            },
+            "Nothing to delete this run",
+        ),
+    ],
+    ids=["sync", "drain"],
+)
+def test_stated_zero_rate_with_nothing_to_do_is_not_critical(
+    echo: ScriptedEcho, workspace: Path, files: Path, data: dict[str, Any], section: str
+) -> None:
+    """metrics.md: "Pipelines write 0.0 rates when there was nothing to do (attempted_deletions:
+    0, success_rate_percentage: 0.0). A rate whose denominator is 0 ... never raises
+    severity." When the success count is absent, _split() returns early and the stated 0.0
+    stays: severity critical, and the section reads "🚨 ... Nothing to delete this run".
+    Fix: a known zero denominator clears the rate whatever the numerator."""
+    step = once(echo, workspace, files, {"timestamp": STAMP, **data})
+    assert section in step.content
+    assert step.outputs["severity"] == "ok"
+    assert "🚨" not in step.content
+
+
+def test_poll_status_above_checked_is_bad_data(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """10 invalid out of 5 checked renders "❌ Invalid: 10 (200.0%)" and pages the channel as
+    critical, with no warning. reports.md: part > whole is bad data, named in the warning,
+    shown as unknown."""
+    data = {
+        "timestamp": STAMP,
+        "verifications_checked": 5,
+        "status_breakdown": {"valid": 0, "invalid": 10},
+    }
+    step = once(echo, workspace, files, data)
+    assert "200.0%" not in step.content
+    assert "status_breakdown.invalid" in step.log
+
+
+def test_poll_nothing_checked_but_statuses_counted_is_bad_data(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """verifications_checked 0 with 10 invalid in the breakdown: the report says "nothing to
+    check this run", severity ok, and no warning names the contradiction."""
+    data = {"timestamp": STAMP, "verifications_checked": 0, "status_breakdown": {"invalid": 10}}
+    step = once(echo, workspace, files, data)
+    assert "nothing to check this run" not in step.content
+    assert "verifications_checked" in step.log
+
+
+def test_issues_line_survives_the_size_limit(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """reports.md: "the headline, the Issues line and the link always survive". fit() keeps the
+    first part and the last line only; when the compact rendering is still over 3,000
+    characters (here: finite floats like 1.7e308 print as 400-digit counts, never cut) the
+    Issues section, just above the link, is cut away. Fix: fit() keeps the footer block, and
+    numbers beyond any plausible count are bad data."""
+    big = 1.7e308
+    data = {
+        "timestamp": STAMP,
+        "duration_seconds": 100,
+        "capacity_status": {"current_inventory": big, "max_capacity": big},
+        "leads_processed": {
+            "total_attempted": big,
+            **{f"c{i}_campaign": {"campaign_name": "C", "leads_added": big} for i in range(3)},
+        },
+        "verification_results": {"total_attempted": big, "verified_successful": big},
+        "final_inventory": {"instantly_total": big, "bigquery_eligible": big},
+        "errors": ["BigQuery table email_analytics.ops_inst_state not found"],
+    }
+    step = once(echo, workspace, files, data)
+    assert len(step.content) <= 3000
+    assert "*Issues*: 1 error logged" in step.content
+    assert step.content.endswith("|View Logs>")
+
+
+def test_errors_as_a_numeric_string_is_a_count(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """metrics.md: numbers may arrive as numeric strings; errors may be a count. `"errors":
+    "3"` is read as one error whose text is "3": "1 error logged • `3`"."""
+    data = {"timestamp": STAMP, **example_metrics("poll.json"), "errors": "3"}
+    step = once(echo, workspace, files, data)
+    assert "3 errors logged" in step.content
+
+
+def test_a_rate_just_under_a_limit_does_not_print_as_the_limit(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """17,999 of 20,000 verified is 89.995 %: shown "90.0%" under a ⚠️ mark and severity
+    warning, while reports.md says ✨ at 90 % and above. The reader sees a contradiction (the
+    same happens at 70 % / 90 % capacity). Fix: never round a value onto a limit it is under
+    (as percent() already does for 0 and 100), or judge the level on the shown value."""
+    data = {
+        "timestamp": STAMP,
+        "capacity_status": {"current_inventory": 10, "max_capacity": 100},
+        "verification_results": {"total_attempted": 20_000, "verified_successful": 17_999},
+    }
+    step = once(echo, workspace, files, data)
+    contradiction = "⚠️ *Email Verification*" in step.content and "(90.0%)" in step.content
+    assert not contradiction, step.content
+
+
+def test_more_added_than_attempted_is_bad_data(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """ "Total processed: 120/100 attempted" goes out without a word: reports.md treats part >
+    whole (successful > attempted) as bad data, named in the warning and shown as unknown."""
+    data = {
+        "timestamp": STAMP,
+        "leads_processed": {
+            "total_attempted": 100,
+            "smb_campaign": {"campaign_name": "SMB Campaign", "leads_added": 120},
+        },
+    }
+    step = once(echo, workspace, files, data)
+    assert "120/100" not in step.content
+    assert "leads_processed" in "\n".join(
+        line for line in step.log.splitlines() if line.startswith("::warning")
+    )
+
+
+def test_unknown_capacity_does_not_read_n_a_slash_n_a(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """With capacity_status missing but campaigns known, the section reads "⚪ Current: n/a /
+    n/a leads" and "Available capacity: n/a": reports.md: an unknown inside a sentence never
+    runs into its neighbours (no `n/a/0`); use `?` wording or drop the line."""
+    data = {
+        "timestamp": STAMP,
+        "leads_processed": {
+            "total_attempted": 100,
+            "smb_campaign": {"campaign_name": "SMB Campaign", "leads_added": 60},
+        },
+    }
+    step = once(echo, workspace, files, data)
+    assert "n/a / n/a" not in step.content

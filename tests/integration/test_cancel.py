@@ -23,7 +23,14 @@ from pathlib import Path
 import pytest
 
 from echo_notify import cancel
-from tests.helpers import ROOT, Fault, ScriptedEcho, parse_outputs, runner_env, stray_commands
+from tests.helpers import (
+    ROOT,
+    Fault,
+    ScriptedEcho,
+    parse_outputs,
+    runner_env,
+    stray_commands,
+)
 
 
 @dataclass
@@ -222,3 +229,43 @@ def test_a_hung_exit_path_ends_soon_after_the_signal(
     assert process.returncode == 130
     assert cancel.GRACE - 0.5 < time.monotonic() - sent < cancel.GRACE + 1.5
     assert parse_outputs((files / "set_output").read_text())["delivered"] == "true"
+
+
+# -- single runs that once went wrong ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_cancel_writes_outputs_and_exits_143_or_130(
+    echo: ScriptedEcho, workspace: Path, files: Path, sig: signal.Signals, code: int
+) -> None:
+    """The runner cancels with SIGINT then SIGTERM. There is no handler at all: SIGTERM kills
+    the process with no outputs, no summary, no annotation (and as PID 1 in the container it is
+    ignored outright); SIGINT ends in a KeyboardInterrupt traceback."""
+    echo.fail("create", Fault("status", 201, body={"id": "m1"}, delay=30))
+    env = runner_env(
+        workspace, files, {"metrics-file": "sync.json", "echo-url": echo.url}, github_token=""
+    )
+    env["PYTHONPATH"] = str(ROOT)
+    child = subprocess.Popen(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 10
+    while not echo.store.requests and time.monotonic() < deadline:  # create is in flight
+        time.sleep(0.05)
+    sent = time.monotonic()
+    child.send_signal(sig)
+    try:
+        out, err = child.communicate(timeout=5)
+    finally:
+        child.kill()
+    assert time.monotonic() - sent < 2.5
+    assert child.returncode == code
+    assert "Traceback" not in out + err
+    outputs = parse_outputs((files / "set_output").read_text())
+    assert outputs.get("delivered") == "false"
+    assert (files / "step_summary").read_text().strip()
+    assert [line for line in out.splitlines() if line.startswith(("::warning", "::error"))]

@@ -6,18 +6,22 @@ The clock and sleep are injected (waits cost nothing); HTTP and its faults are r
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from echo_notify.main import main
 from tests.helpers import (
+    EXAMPLE_DAY,
     Fault,
     ScriptedEcho,
     example_day,
     parse_outputs,
     runner_env,
+    running,
     stray_commands,
 )
 from tests.unit.test_echo import FakeClock
@@ -210,3 +214,47 @@ def test_a_bug_never_breaks_the_pipeline(
     assert "::warning title=Echo Notify failed::Unexpected internal error (RuntimeError)" in log
     assert ("::debug::Traceback" in log) is shown
     assert parse_outputs((files / "set_output").read_text())["delivered"] == "false"
+
+
+# -- single runs that once went wrong ------------------------------------------------------------
+
+
+class DrippingEcho(BaseHTTPRequestHandler):
+    """Echo that accepts the message at once, then sends its answer a byte a second."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'{"id": "m1"}   '
+        self.send_response(201)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for byte in body:
+            time.sleep(1)
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return
+
+
+def test_a_dripping_answer_cannot_stretch_the_deadline(workspace: Path, files: Path) -> None:
+    """`timeout-seconds` is the overall deadline (docs/delivery.md), but requests' read timeout
+    is per socket read and the body is read in full: an answer that trickles in a byte a
+    second holds one attempt for as long as it trickles (15 s here against a 3 s deadline;
+    any length in general), and the send then starts after the deadline anyway. The first
+    release's "deadline a slow server could stretch forever", on the body instead of the
+    headers. Fix: stream=True and read the (capped) body against the deadline."""
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), DrippingEcho)) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        env = runner_env(
+            workspace,
+            files,
+            {"metrics-file": "sync.json", "echo-url": url, "timeout-seconds": "3"},
+        )
+        started = time.monotonic()
+        main(env, io.StringIO(), now=lambda: EXAMPLE_DAY)
+        took = time.monotonic() - started
+    assert took < 8, f"a 3 s deadline took {took:.0f} s"

@@ -5,13 +5,24 @@ leaves them."""
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from tests.fake_github import Actions, Artifact, Run, zipped
-from tests.helpers import Fault, ends_within, running
+from tests.helpers import (
+    Fault,
+    ScriptedEcho,
+    ends_within,
+    running,
+)
+from tests.oneshot import example as example_metrics
+from tests.oneshot import run as once
 from tests.pipeline import TOKEN, Heartbeats, Pipeline, sync
 
 
@@ -268,3 +279,68 @@ def test_an_api_that_drips_its_answers_cannot_hold_the_report(
     assert step.outputs["delivered"] == "true"
     assert step.outputs["run-url"].endswith(f"/actions/runs/{pipeline.run_id}")  # not the job's
     assert "took over 1 s and was given up" in step.log and "heartbeat not sent" in step.log
+
+
+# -- single runs that once went wrong ------------------------------------------------------------
+
+
+class SlowPing(BaseHTTPRequestHandler):
+    """Answers 200 at once, then drips the body one byte a second."""
+
+    stop: ClassVar[threading.Event] = threading.Event()
+    status: ClassVar[int] = 200
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(self.status)
+        if self.status != 200:
+            self.send_header("Location", "https://hc-ping.example.com/new")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_header("Content-Length", "100")
+        self.end_headers()
+        for _ in range(25):
+            if self.stop.wait(1):
+                return
+            try:
+                self.wfile.write(b"x")
+                self.wfile.flush()
+            except OSError:
+                return
+
+
+@pytest.fixture
+def slow_ping() -> Iterator[str]:
+    SlowPing.stop.clear()
+    SlowPing.status = 200
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), SlowPing)) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}/ping/abc"
+        SlowPing.stop.set()
+
+
+def test_a_slow_heartbeat_cannot_hold_the_step(
+    echo: ScriptedEcho, workspace: Path, files: Path, slow_ping: str
+) -> None:
+    """heartbeat() reads the whole body (no stream=True) with a 10 s timeout *per read*: a
+    check that answers and then drips a byte every few seconds holds the step for as long as it
+    likes (the first release's "deadline a slow server could stretch forever", again). Fix:
+    stream=True and close without reading, or one overall deadline."""
+    started = time.monotonic()
+    step = once(echo, workspace, files, example_metrics("sync.json"), heartbeat_url=slow_ping)
+    assert step.outputs["delivered"] == "true"
+    assert time.monotonic() - started < 15
+
+
+def test_a_redirected_heartbeat_is_not_a_silent_success(
+    echo: ScriptedEcho, workspace: Path, files: Path, slow_ping: str
+) -> None:
+    """A 301/302 from the check (moved URL, http→https) is below 400, so it counts as sent and
+    nothing is said; redirects are not followed, so the check never saw the ping and will
+    report the run as missing while the step log claims nothing went wrong."""
+    SlowPing.status = 301
+    step = once(echo, workspace, files, example_metrics("sync.json"), heartbeat_url=slow_ping)
+    notices = [line for line in step.log.splitlines() if line.startswith("::notice")]
+    assert any("heartbeat not sent" in line and "301" in line for line in notices)

@@ -13,7 +13,17 @@ from pathlib import Path
 import pytest
 
 from echo_notify.main import main
-from tests.helpers import ROOT, ScriptedEcho, example_day, parse_outputs, runner_env
+from tests.helpers import (
+    ROOT,
+    Fault,
+    ScriptedEcho,
+    example_day,
+    parse_outputs,
+    runner_env,
+)
+from tests.oneshot import ECHO_TOKEN, STAMP
+from tests.oneshot import example as example_metrics
+from tests.oneshot import run as once
 
 TOKEN = "tok_with_under_score_9f8e"
 
@@ -204,3 +214,110 @@ def test_bidi_and_escapes_never_reach_the_log(workspace: Path, files: Path) -> N
     _, log, summary = run(workspace, files, metrics_file="m.json", dry_run="true")
     for text in (log, summary):
         assert "\u202e" not in text and "\x1b" not in text
+
+
+# -- single runs that once went wrong ------------------------------------------------------------
+
+
+def test_heartbeat_failure_notice_does_not_leak_the_check_url(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """The notice quotes urllib3's message, which carries the URL's path (the check's secret
+    UUID) apart from its host, so neither redaction nor ::add-mask:: of the whole URL hides it.
+    Fix: name the exception type only (as echo.py does)."""
+    hook = "http://127.0.0.1:9/ping/0f9e8d7c-6b5a-4321-9fed-cba987654321"
+    step = once(echo, workspace, files, example_metrics("sync.json"), heartbeat_url=hook)
+    assert step.outputs["delivered"] == "true"
+    assert "heartbeat not sent" in step.log
+    assert "0f9e8d7c-6b5a-4321-9fed-cba987654321" not in step.visible()
+
+
+def test_bad_value_warning_does_not_leak_a_cut_secret(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """metrics._show cuts a quoted value to 40 characters *before* anything redacts it: a
+    token that lands in a numeric field shows 38 of its characters in the warning and the
+    summary, where neither redaction nor the runner's mask (whole value only) matches.
+    Fix: redact the metrics data at load, before any quoting or cutting."""
+    token = "ghs_" + "R3dTeamFortyCharGitHubTokenAbCdEf0123"  # 40 characters, as GitHub's
+    bad = {"timestamp": STAMP, "capacity_status": {"current_inventory": token}}
+    step = once(echo, workspace, files, bad, github_token=token)
+    assert "capacity_status.current_inventory" in step.log
+    for shown in (token[:24], token[:24].replace("_", "\\_")):
+        assert shown not in step.visible()
+
+
+def test_echo_error_answer_cut_does_not_leak_part_of_the_token(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """_body() cuts Echo's answer at 200 characters before the runner redacts: a token that
+    straddles the cut is no longer the whole token, so most of it reaches the annotation and
+    the summary. Fix: redact inside _body() before cutting (or cut after redaction)."""
+    answer = "x" * 150 + " Authorization: Bearer " + ECHO_TOKEN
+    echo.fail("create", Fault("raw", 400, body=answer))
+    step = once(echo, workspace, files, example_metrics("sync.json"))
+    assert step.outputs["delivered"] == "false"
+    assert "HTTP 400" in step.log
+    assert ECHO_TOKEN[:4] + "-Red7" not in step.visible()
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ errors[0] | truncate(45, true) }}",  # a common filter: cuts the token before finalize
+        "{{ errors[0] | upper }}",  # changes it so redaction no longer matches
+        "{{ errors[0] | e }}",  # Markup: finalize passes it through untouched
+        "{{ errors[0] | safe }}",
+        "{{ errors[0] | tojson }}",
+        "{{ errors[0] | wordwrap(30) }}",
+    ],
+)
+def test_custom_template_filters_cannot_reveal_a_secret(
+    echo: ScriptedEcho, workspace: Path, files: Path, template: str
+) -> None:
+    """Redaction happens in `finalize`, on the way out: any Jinja filter that rewrites the text
+    first (truncate, upper, wordwrap) or returns Markup (e, safe, tojson) gets a secret from the
+    data into the Slack message. Fix: redact every string of the data before rendering (and
+    redact the final title and body in compose() as a backstop)."""
+    (workspace / "mine.j2").write_text(template)
+    data = {
+        "timestamp": STAMP,
+        "capacity_status": {"current_inventory": 1, "max_capacity": 10},
+        "errors": [f"Echo said 401 for {ECHO_TOKEN} today"],
+    }
+    step = once(echo, workspace, files, data, template="mine.j2")
+    assert step.outputs["delivered"] == "true"
+    secret = ECHO_TOKEN.split("-", 1)[1]  # the part no wrapping or cutting keeps apart
+    for text in (step.content, step.content.upper()):
+        assert secret[:12].upper() not in text.upper().replace(" ", "")
+
+
+LOOK_ALIKE = "p\u0430yp\u0430\u04cf.com"  # Cyrillic a, a and palochka: reads "paypal.com"
+
+
+def test_a_look_alike_domain_in_data_is_not_a_link(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """escape_slack fences a domain's dot only after an ASCII letter or digit
+    (`(?<=[A-Za-z0-9-])`): a campaign named with Cyrillic look-alikes (LOOK_ALIKE),
+    goes out unfenced and Slack links internationalised domains. reports.md: data never
+    forges a link. Fix: use \\w (Unicode) on both sides of the dot."""
+    data = {
+        "timestamp": STAMP,
+        "leads_processed": {
+            "total_attempted": 1,
+            "smb_campaign": {"campaign_name": LOOK_ALIKE + "/login", "leads_added": 1},
+        },
+    }
+    step = once(echo, workspace, files, data)
+    assert LOOK_ALIKE not in step.content
+    assert LOOK_ALIKE.split(".", maxsplit=1)[0] in step.content
+
+
+def test_the_title_carries_no_raw_ping(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
+    """The body escapes GITHUB_WORKFLOW (&lt;!channel&gt;), the title does not: the alert's
+    title is "<!channel> nightly: no metrics - 4:05 PM EST" (also any data a custom template
+    puts in `title`). Echo is not documented; if it renders the title as mrkdwn, it pings the
+    channel. Suggest: drop or escape `<`, `>`, `&` in titles, as for the body."""
+    step = once(echo, workspace, files, None, extra={"GITHUB_WORKFLOW": "<!channel> nightly"})
+    assert step.messages and "<!channel>" not in step.messages[0]["title"]

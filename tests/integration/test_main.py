@@ -24,6 +24,8 @@ from tests.helpers import (
     parse_outputs,
     runner_env,
 )
+from tests.oneshot import example as example_metrics
+from tests.oneshot import run as once
 
 TOKEN = "echo-s3cret-T0KEN"
 GH_TOKEN = "ghs_fakeGitHubToken123"
@@ -436,3 +438,24 @@ def test_two_input_errors_in_one_run(echo: ScriptedEcho, workspace: Path, files:
     assert code == 1 and len(errors) == 1 and echo.store.requests == []
     assert "Input 'timezone'" in errors[0] and "Input 'format'" in errors[0]
     assert "- Input 'timezone'" in summary and "- Input 'format'" in summary
+
+
+# -- single runs that once went wrong ------------------------------------------------------------
+
+
+def test_a_broken_custom_template_still_gets_the_report_out(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    """A custom template that works on good days fails on a bad one (here: arithmetic on a
+    capacity the file did not report). The step fails and *nothing* is posted: the team hears
+    nothing on exactly the day that matters. Every bad input loses nothing else.
+    Suggest: fail the step as now, but post the built-in report (saying the template failed)."""
+    (workspace / "mine.j2").write_text(
+        "{{ (m.capacity_status.max_capacity - m.capacity_status.current_inventory) | count }}"
+        " leads of room"
+    )
+    good = once(echo, workspace, files, example_metrics("sync.json"), template="mine.j2")
+    assert good.code == 0 and good.content == "22,658 leads of room"
+    bad = once(echo, workspace, files, example_metrics("sync-bad-day.json"), template="mine.j2")
+    assert bad.code == 1 and "template error" in bad.log
+    assert len(bad.messages) == 2  # the bad day's report still reached the channel

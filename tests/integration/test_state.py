@@ -6,13 +6,20 @@ they show, and on GitHub Enterprise Server history switches itself off."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from tests.fake_github import Actions, Artifact, Run, zipped
-from tests.helpers import Fault
+from tests.fake_github import Actions, Artifact, Run, Workflow, fake_actions, zipped
+from tests.helpers import (
+    Fault,
+    ScriptedEcho,
+)
+from tests.oneshot import example as example_metrics
+from tests.oneshot import run as once
 from tests.pipeline import NEW_YORK, Heartbeats, Pipeline, sync
 
 PROBLEMS = {"notify-on": "problems"}
@@ -277,3 +284,104 @@ def test_the_collision_notice_names_the_input_that_fixes_it(pipeline: Pipeline) 
     second = pipeline.run(sync(92, 8000), 8, again=True)
     notices = [line for line in second.log.splitlines() if line.startswith("::notice")]
     assert len(notices) == 1 and "history-key" in notices[0], notices
+
+
+# -- single runs that once went wrong ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("when", "zone"),
+    [
+        ("9999-12-31T23:00:00+00:00", "Asia/Tokyo"),
+        ("0001-01-01T00:00:00+00:00", "America/New_York"),
+    ],
+)
+def test_snapshot_at_the_end_of_the_calendar_only_loses_the_trends(
+    tmp_path: Path, echo: ScriptedEcho, when: str, zone: str
+) -> None:
+    """Snapshot.parse accepts any aware time; report._since then converts it to the
+    `timezone` and overflows: the whole report fails with "Unexpected internal error" instead
+    of "no trends this run" (docs/history-and-trends.md: any failure: no trends, one notice,
+    nothing else changes). The same holds for streak.since. Fix: range-check times in
+    Snapshot.parse."""
+    with fake_actions() as actions:
+        snapshot = {
+            "version": 1,
+            "report": "sync",
+            "time": when,
+            "run_id": "999",
+            "attempt": 1,
+            "severity": "warning",
+            "failed": False,
+            "levels": {"capacity": "ok"},
+            "figures": {"inventory": 1300},
+            "streak": {"count": 1, "since": when, "failed": False},
+        }
+        artifact = Artifact(
+            "echo-notify-sync-sync", zipped("sync.json", json.dumps(snapshot).encode())
+        )
+        actions.workflows[0].runs.insert(0, Run(999, [artifact]))
+        step = Pipeline(tmp_path, echo, actions).run(sync(92), 13, timezone=zone)
+    assert "Unexpected internal error" not in step.log
+    assert step.outputs["delivered"] == "true"
+
+
+def test_snapshot_write_failure_after_delivery_is_not_an_internal_error(
+    echo: ScriptedEcho, workspace: Path, files: Path, tmp_path: Path
+) -> None:
+    """history.write() runs after the report was delivered and is not guarded: a RUNNER_TEMP
+    that cannot take the file (full disk, read-only, not a directory) ends in "Unexpected
+    internal error (NotADirectoryError); report it.", exit 1 with fail-on-error although the
+    report is in the channel, and the heartbeat is never sent. Any history
+    failure means no trends, one notice, nothing else changes; after a delivery
+    a write failure is a warning and never a reason to fail."""
+    temp = tmp_path / "not-a-directory"
+    temp.write_text("")
+    # The look-up finds no earlier snapshot (a first run), so this run keeps one: the write.
+    with fake_actions(Actions(workflows=[Workflow(runs=[Run(123456)])])) as actions:
+        step = once(
+            echo,
+            workspace,
+            files,
+            example_metrics("sync.json"),
+            extra={"RUNNER_TEMP": str(temp), "GITHUB_API_URL": actions.api},
+            fail_on_error="true",
+        )
+    assert step.outputs["delivered"] == "true"
+    assert "Unexpected internal error" not in step.log
+    assert step.code == 0
+    assert "the next run will have no trends. Nothing else changed." in step.log
+
+
+def test_a_dripping_artifact_download_cannot_hold_the_report(
+    tmp_path: Path, echo: ScriptedEcho, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """history.LOOKUP_BUDGET (15 s, "the report must not wait on history") is checked only
+    between runs: the artifact download itself reads with a 10 s timeout per chunk, so a
+    storage host that trickles holds the report (here 20 s with the budget at 2 s; up to 1 MB
+    of trickle in general). Fix: check the deadline inside the download loop."""
+    import tests.fake_github as fake  # noqa: PLC0415
+
+    def trickle(self: BaseHTTPRequestHandler) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        for _ in range(20):
+            time.sleep(1)
+            try:
+                self.wfile.write(b"P")
+                self.wfile.flush()
+            except OSError:
+                return
+
+    monkeypatch.setattr(fake.StorageHandler, "do_GET", trickle)
+    monkeypatch.setattr("echo_notify.history.LOOKUP_BUDGET", 2.0)
+    with fake_actions() as actions:
+        actions.workflows[0].runs.insert(
+            0, Run(999, [Artifact("echo-notify-sync-sync", zipped("sync.json", b"{}"))])
+        )
+        started = time.monotonic()
+        step = Pipeline(tmp_path, echo, actions).run(sync(92), 13)
+        took = time.monotonic() - started
+    assert step.outputs["delivered"] == "true"
+    assert took < 8, f"the look-up held the report {took:.0f} s"

@@ -3,14 +3,25 @@ GitHub API: disabled workflows, stale successes, all well (no post), recovery (d
 
 from __future__ import annotations
 
-from datetime import datetime
+import io
+import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from echo_notify.main import main
 from tests.fake_github import Actions, Run, Workflow, fake_actions
-from tests.helpers import ScriptedEcho, ends_within
+from tests.helpers import (
+    EXAMPLE_DAY,
+    ROOT,
+    ScriptedEcho,
+    ends_within,
+    runner_env,
+    running,
+)
+from tests.oneshot import GH_TOKEN
 from tests.pipeline import Watchdog
 
 NY = ZoneInfo("America/New_York")
@@ -190,3 +201,105 @@ def test_a_long_list_names_some_and_counts_the_rest(dog: Watchdog) -> None:
     assert len(named) == 10 and "`nightly-09.yml`" in named[-1]
     assert "• …and 12 more workflows" in check.content
     assert "View Logs" in check.content.splitlines()[-1]
+
+
+# -- single runs that once went wrong ------------------------------------------------------------
+
+
+def test_watchdog_with_github_unreachable_says_what_happened(tmp_path: Path) -> None:
+    """A connection error to the API is not a GithubException: it falls to main's catch-all,
+    "Unexpected internal error (ConnectionError); report it." -- no cause, no fix, and it
+    invites a bug report for a network problem (every annotation says what
+    happened, the likely cause and the fix)."""
+    files = tmp_path / "files"
+    (files / "home").mkdir(parents=True)
+    with running(ScriptedEcho()) as echo:
+        env = runner_env(
+            tmp_path,
+            files,
+            {"workflows": "cold-email-sync.yml: 2h", "echo-url": echo.url},
+            github_token=GH_TOKEN,
+            action=ROOT / "watchdog",
+            extra={"GITHUB_API_URL": "http://127.0.0.1:9/api/v3"},
+        )
+        out = io.StringIO()
+        main(env, out, argv=["watchdog"], now=lambda: EXAMPLE_DAY)
+    log = out.getvalue()
+    assert "Unexpected internal error" not in log
+    assert "GitHub API" in log
+
+
+def test_watchdog_stale_age_is_not_rounded_below_the_limit(tmp_path: Path) -> None:
+    """45 minutes since the last success with `max-age 30m` reads "(0h ago; expected within
+    30m)"; 2h59m with 2h reads "2h ago; expected within 2h": the message seems to contradict
+    itself. Fix: show minutes under an hour and never floor onto the limit (or say "over 2h")."""
+    now = datetime(2026, 1, 15, 12, 0, tzinfo=NY)
+    started = (now - timedelta(minutes=45)).isoformat()
+    state = Actions(
+        workflows=[Workflow(name="Cold Email Sync", runs=[Run(900, created_at=started)])]
+    )
+    files = tmp_path / "files"
+    (files / "home").mkdir(parents=True)
+    with fake_actions(state) as actions, running(ScriptedEcho()) as echo:
+        env = runner_env(
+            tmp_path,
+            files,
+            {"workflows": "cold-email-sync.yml: 30m", "echo-url": echo.url},
+            github_token=GH_TOKEN,
+            action=ROOT / "watchdog",
+            extra={"GITHUB_API_URL": actions.api, "RUNNER_TEMP": str(tmp_path)},
+        )
+        main(env, io.StringIO(), argv=["watchdog"], now=lambda: now)
+        content = json.loads(echo.store.requests[0]["body"])["content"]
+    assert "No successful *Cold Email Sync* since 11:15 AM" in content
+    assert "0h ago" not in content
+
+
+def test_watchdog_a_stale_workflow_then_disabled_is_news(
+    tmp_path: Path, echo: ScriptedEcho
+) -> None:
+    """Snapshots keep levels only: stale and disabled are both "critical", so when a stale
+    workflow is then disabled (GitHub's 60-day rule, or someone turned it off) the watchdog
+    stays quiet: "the same problems as at the previous check". The fix needed is different
+    (re-enable it, the message that is never sent says how). Fix: keep the problem kind in
+    the snapshot's levels (e.g. "critical:disabled") or compare problems."""
+    from tests.integration.test_watchdog import runs  # noqa: PLC0415
+    from tests.pipeline import Watchdog  # noqa: PLC0415
+
+    sync_runs = runs(("failure", "13:30:00"), ("success", "09:00:00"))
+    state = Actions(
+        workflows=[
+            Workflow(
+                id=1, path=".github/workflows/cold-email-sync.yml", name="Sync", runs=sync_runs
+            )
+        ]
+    )
+    with fake_actions(state) as actions:
+        dog = Watchdog(tmp_path, echo, actions)
+        stale = dog.check(14, workflows="cold-email-sync.yml: 2h")
+        assert stale.outputs["posted"] == "true" and "No successful" in stale.content
+        actions.workflows[0].state = "disabled_inactivity"
+        disabled = dog.check(15, workflows="cold-email-sync.yml: 2h")
+    assert disabled.outputs["posted"] == "true"
+    assert "is disabled after 60 days" in disabled.content
+
+
+def test_watchdog_outside_actions_names_what_is_missing(tmp_path: Path) -> None:
+    """Run locally (a plain shell) without GITHUB_REPOSITORY,
+    api_client() returns None and watch() trips `assert client is not None`: "Unexpected
+    internal error (AssertionError); report it.", exit 0. Expected: an input error that says
+    the watchdog needs GITHUB_REPOSITORY (owner/name) to know what to watch."""
+    files = tmp_path / "files"
+    (files / "home").mkdir(parents=True)
+    env = runner_env(
+        tmp_path,
+        files,
+        {"workflows": "cold-email-sync.yml: 2h", "dry-run": "true"},
+        github_token=GH_TOKEN,
+        action=ROOT / "watchdog",
+    )
+    del env["GITHUB_REPOSITORY"]
+    out = io.StringIO()
+    code = main(env, out, argv=["watchdog"], now=lambda: EXAMPLE_DAY)
+    assert "Unexpected internal error" not in out.getvalue()
+    assert "GITHUB_REPOSITORY" in out.getvalue() and code == 1
