@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Protocol, TypeVar
 
-from .errors import DeliveryError, Outcome
+from .errors import CancelledError, DeliveryError, Outcome
 
 T = TypeVar("T")
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -78,10 +78,6 @@ class Cancelled(BaseException):
         return CancelledError(
             text, attempts=self.attempts, message_id=self.message_id, outcome=outcome
         )
-
-
-class CancelledError(DeliveryError):
-    title = "Echo Notify: cancelled"
 
 
 class Known(Protocol):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import cancel, history, trend
+from .errors import HistoryError
 from .report import HIGH_IS_BAD, Context, date_shown
 from .state import WINDOW, Point, Snapshot
 from .watchdog import OWN_RUNS_LOOKED_AT, Finding, shown_finding
@@ -132,7 +133,7 @@ def _sources(client: Github, artifact: Any) -> list[Source]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             kinds = [k for k in REPORTS if f"{k}.json" in archive.namelist()]
         return [Source(name, kind, history.unzip(data, kind)) for kind in kinds]
-    except history.HistoryError as exc:
+    except HistoryError as exc:
         return [Source(name, error=str(exc).replace("the previous snapshot", "it"))]
     except zipfile.BadZipFile:
         return [Source(name, error="it is not a zip file")]

@@ -43,7 +43,7 @@ from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from . import cancel
 from .cancel import Cancelled
-from .errors import DeliveryError
+from .errors import DeliveryError, OverdueError
 from .text import SECRETS, one_line, redact
 
 Step = Literal["create", "send"]
@@ -119,10 +119,6 @@ class Verdict:
     action: Action
     detail: str
     wait: float | None = None  # a server-given wait (Retry-After)
-
-
-class OverdueError(Exception):
-    """The attempt's time ran out before its answer was complete."""
 
 
 class Echo:

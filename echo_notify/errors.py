@@ -1,4 +1,8 @@
-"""The action's errors. Each message is what the user reads in the annotation."""
+"""Every error of the action, in one tree: `EchoNotifyError` and below it the failures a user
+reads in an annotation (`ActionError`), the reasons a run has no history (`HistoryError`), and
+the internal signals of a stage that gave up (a timeout, an unusable schedule). Cancellation is
+the one exception outside the tree: `cancel.Cancelled`, a BaseException like
+KeyboardInterrupt, so that no `except Exception` can swallow it."""
 
 from __future__ import annotations
 
@@ -10,7 +14,11 @@ Outcome = Literal["delivered", "dry-run", "quiet", "failed", "unknown", "skipped
 NoMetrics = Literal["missing", "empty", "unreadable", "invalid", "unrecognised"]
 
 
-class ActionError(Exception):
+class EchoNotifyError(Exception):
+    """The root of the action's own errors."""
+
+
+class ActionError(EchoNotifyError):
     """Base of every expected failure; ``title`` heads the annotation."""
 
     title = "Echo Notify failed"
@@ -56,3 +64,46 @@ class DeliveryError(ActionError):
         self.attempts = attempts
         self.message_id = message_id
         self.outcome = outcome
+
+
+class CancelledError(DeliveryError):
+    """The delivery ended because the step was cancelled (cancel.Cancelled)."""
+
+    title = "Echo Notify: cancelled"
+
+
+class WatchError(ActionError):
+    """The GitHub API cannot be read at all: no verdict about any workflow."""
+
+    title = "Echo Notify watchdog: cannot read the workflows"
+
+
+class HistoryError(EchoNotifyError):
+    """Why there are no trends this run; the message is the notice's."""
+
+
+class SharedNameError(HistoryError):
+    """This run already keeps a snapshot under this step's name: another step's or leg's."""
+
+
+class CorruptError(HistoryError):
+    """No snapshot that was found can be read: there is no history to carry on."""
+
+
+class ScheduleError(EchoNotifyError, ValueError):
+    """A workflow file's schedule cannot be used: the text says why, naming the cron or zone."""
+
+
+class OverdueError(EchoNotifyError):
+    """An attempt's time ran out before its answer was complete."""
+
+
+class TemplateTimeoutError(EchoNotifyError):
+    """A template took longer than its time limit to render."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+    def __str__(self) -> str:
+        return f"rendering took over {self.seconds:g} seconds (an endless or huge loop?)"

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 
 from . import cancel
+from .errors import CorruptError, HistoryError, SharedNameError
 from .state import Snapshot
 
 if TYPE_CHECKING:
@@ -59,18 +60,6 @@ def write(folder: Path, snapshot: Snapshot) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(snapshot.to_json(), encoding="utf-8")
     return path
-
-
-class HistoryError(Exception):
-    """Why there are no trends this run; the message is the notice's."""
-
-
-class SharedNameError(HistoryError):
-    """This run already keeps a snapshot under this step's name: another step's or leg's."""
-
-
-class CorruptError(HistoryError):
-    """No snapshot that was found can be read: there is no history to carry on."""
 
 
 def lookup(

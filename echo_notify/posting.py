@@ -13,9 +13,15 @@ import requests
 from . import cancel, history, report, state
 from .config import Config
 from .echo import Echo
-from .errors import DeliveryError, MetricsError, Outcome, TemplateError
+from .errors import (
+    DeliveryError,
+    HistoryError,
+    MetricsError,
+    Outcome,
+    SharedNameError,
+    TemplateError,
+)
 from .github import Runner, api_client
-from .history import HistoryError
 from .render import compose, render, slack_entities
 from .state import REASONS, Decision, Quiet, Snapshot
 
@@ -234,7 +240,7 @@ def previous_snapshot(config: Config, runner: Runner, kind: str) -> Recalled:
         )
     except HistoryError as exc:
         runner.annotate("notice", "Echo Notify: no trends this run", f"No trends this run: {exc}.")
-        return Recalled(unread=True, shared=isinstance(exc, history.SharedNameError))
+        return Recalled(unread=True, shared=isinstance(exc, SharedNameError))
     if found is None:
         runner.log("No earlier snapshot of this report in the workflow's last runs: no trends yet")
     return Recalled(found)

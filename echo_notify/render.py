@@ -26,7 +26,7 @@ from jinja2.runtime import Context, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .choices import MENTION, TITLE_LIMIT, Fmt
-from .errors import TemplateError
+from .errors import TemplateError, TemplateTimeoutError
 from .text import SECRETS, clean, cut, one_line, redact, scrub, tenths
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -367,11 +367,6 @@ def _bounded(env: jinja2.Environment, chunks: Iterator[str]) -> str:
     return "".join(parts)
 
 
-class TemplateTimeoutError(Exception):
-    def __str__(self) -> str:
-        return f"rendering took over {TIME_LIMIT:g} seconds (an endless or huge loop?)"
-
-
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Interrupt a runaway template. Signals work only in the main thread; elsewhere, no limit."""
@@ -380,7 +375,7 @@ def time_limit(seconds: float) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: object) -> None:
-        raise TemplateTimeoutError
+        raise TemplateTimeoutError(seconds)
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)

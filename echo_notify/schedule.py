@@ -22,14 +22,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cron_descriptor import CasingTypeEnum, ExpressionDescriptor, Options
 from cronsim import CronSim, CronSimError
 
+from .errors import ScheduleError
 from .text import clean, cut, one_line
 
 FIELDS = ("minute", "hour", "day of the month", "month", "day of the week")
 ORDINALS = ("1st", "2nd", "3rd", "4th", "5th")
-
-
-class ScheduleError(ValueError):
-    """The file's schedule cannot be used: the text says why, naming the cron or the zone."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from . import cancel, history, schedule
 from .config import Watch
-from .errors import ActionError
+from .errors import ScheduleError, WatchError
 from .report import QUIET_DEFAULTS, Context, Model, date_shown
 from .schedule import Due
 from .state import LEVELS, Level, Point, advance, carried
@@ -84,12 +84,6 @@ class At:
     branch: str
     now: datetime
     rules: Rules
-
-
-class WatchError(ActionError):
-    """The GitHub API cannot be read at all: no verdict about any workflow."""
-
-    title = "Echo Notify watchdog: cannot read the workflows"
 
 
 def check(
@@ -292,7 +286,7 @@ def _crons(at: At, watch: Watch, workflow: Any) -> tuple[tuple[schedule.Cron, ..
             f"is unknown this time: only whether it is disabled was checked.{hint}"
         )
         return (), "", note
-    except schedule.ScheduleError as exc:
+    except ScheduleError as exc:
         return (), f"{name}: {exc}", ""
     except Exception as exc:  # noqa: BLE001 -- e.g. a file over the API's 1 MB: a notice
         note = (

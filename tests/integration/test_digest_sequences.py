@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from echo_notify.errors import HistoryError
 from echo_notify.state import Level, Point, Snapshot, Streak
 from tests.fake_github import Actions, Artifact, Run, Workflow, fake_actions, zipped
 from tests.helpers import Fault, ScriptedEcho
@@ -172,7 +173,7 @@ def test_a_failed_look_up_of_the_watchdogs_own_snapshot_posts_no_second_digest(
     assert check(dog, ny(1, 16, 9), **inputs).outputs["digest-id"]
 
     def broken(*args: object, **kwargs: object) -> None:
-        raise history.HistoryError("the GitHub API answered HTTP 502")
+        raise HistoryError("the GitHub API answered HTTP 502")
 
     monkeypatch.setattr(history, "lookup", broken)
     again = check(dog, ny(1, 16, 10), **inputs)
@@ -421,7 +422,7 @@ def test_a_history_lost_mid_day_says_since_when(
         if hour == 6:
 
             def broken(*args: object, **kwargs: object) -> None:
-                raise history.HistoryError("the GitHub API answered HTTP 502")
+                raise HistoryError("the GitHub API answered HTTP 502")
 
             monkeypatch.setattr(history, "lookup", broken)
         else:
@@ -461,7 +462,7 @@ def broken_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
     from echo_notify import history  # noqa: PLC0415
 
     def broken(*args: object, **kwargs: object) -> None:
-        raise history.HistoryError("the GitHub API answered HTTP 502")
+        raise HistoryError("the GitHub API answered HTTP 502")
 
     monkeypatch.setattr(history, "lookup", broken)
 

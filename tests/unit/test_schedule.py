@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from echo_notify import schedule
+from echo_notify.errors import ScheduleError
 
 FILES = [
     "on:\n  schedule:\n    - cron: '*/30 * * * *'\n  workflow_dispatch:\njobs: {}\n",
@@ -65,6 +66,6 @@ def test_a_repeated_time_runs_once_and_an_interval_keeps_its_pace() -> None:
 
 
 def test_an_overlong_cron_is_cut_in_the_error() -> None:
-    with pytest.raises(schedule.ScheduleError) as caught:
+    with pytest.raises(ScheduleError) as caught:
         schedule.read("on:\n schedule:\n  - cron: '" + "1," * 500 + "61 * * * *'")
     assert len(str(caught.value)) < 200 and "bad minute" in str(caught.value)
