@@ -110,8 +110,8 @@ def conclude(
         )
     outcome: Outcome = "failed"
     try:
-        broken = publish(config, runner, echo, model, result, alert_for=alert_for)
-        outcome = result.outcome
+        outcome, broken = publish(config, runner, echo, model, result, alert_for=alert_for)
+        result.outcome = outcome
     except DeliveryError as exc:
         outcome = exc.outcome
         raise
@@ -275,9 +275,10 @@ def publish(
     result: Result,
     *,
     alert_for: MetricsError | None = None,
-) -> TemplateError | None:
-    """Render the message (and its Markdown for the summary), print it, deliver it; a broken
-    custom template is returned to raise once the run is done (the built-in report went out)."""
+) -> tuple[Outcome, TemplateError | None]:
+    """Render the message (and its Markdown for the summary), print it, deliver it: what became
+    of it, and a broken custom template to raise once the run is done (the built-in report went
+    out)."""
     result.severity = model.severity
     result.insight = {name: model.variables.get(name) for name in INSIGHT}
     user = None if alert_for else config.template  # a custom template gets real reports only
@@ -289,13 +290,11 @@ def publish(
         broken = TemplateError(f"{exc}. The built-in report was posted instead: fix the template.")
     runner.block(f"Report: {title}", content)
     if config.dry_run:
-        result.outcome = "dry-run"
-    elif result.quiet:
-        result.outcome = "quiet"
+        return "dry-run", broken
+    if result.quiet:
         runner.log(f"Not posted ({REASONS[result.quiet]}): the job summary says why")
-    else:
-        deliver(config, runner, echo, (title, content), result, alert_for=alert_for)
-    return broken
+        return "quiet", broken
+    return deliver(config, runner, echo, (title, content), result, alert_for=alert_for), broken
 
 
 # What the job summary takes from the report's variables (the no-metrics alert has a few).
@@ -344,21 +343,18 @@ def deliver(
     result: Result,
     *,
     alert_for: MetricsError | None,
-) -> None:
-    """Post the message; a failed no-metrics alert only adds to the metrics failure."""
+) -> Outcome:
+    """Post the message: delivered, or (a no-metrics alert, which only adds to the metrics
+    failure) what became of it; a report's failed delivery raises."""
     title, content = message
     try:
         delivery = echo.deliver(title, content, config.recipients)
     except DeliveryError as exc:
         if alert_for is None:
             raise
-        result.attempts, result.message_id, result.outcome = (
-            exc.attempts,
-            exc.message_id,
-            exc.outcome,
-        )
+        result.attempts, result.message_id = exc.attempts, exc.message_id
         alert_for.args = (f"{alert_for} The no-metrics alert was not delivered either: {exc}",)
-        return
+        return exc.outcome
     result.message_id, result.attempts = delivery.message_id, delivery.attempts
-    result.outcome = "delivered"
     runner.log(f"Delivered to {', '.join(config.recipients)} as Echo message {delivery.message_id}")
+    return "delivered"
