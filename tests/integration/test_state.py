@@ -266,6 +266,10 @@ def test_a_successful_step_without_a_file_is_a_warning_not_a_failure(pipeline: P
 
     # -- two steps of one kind under one name ----------------------------------------------------
 
+
+def test_a_colliding_second_step_does_not_overwrite_the_first_steps_history(
+    pipeline: Pipeline,
+) -> None:
     """The second step of one kind under the same name says so and shows no trends, but it
     still keeps its snapshot under the same name (upload overwrite: true), so on the next run
     the FIRST step compares with the SECOND step's figures, with no notice at all."""

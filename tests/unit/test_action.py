@@ -384,8 +384,26 @@ def test_the_watchdog_runs_the_same_image_with_its_own_inputs(action: Path, tmp_
     assert (done.generated / "entrypoint.py").exists()
     assert done.generated.name == "echo-notify-watchdog"
 
-    # -- the resolve step: what a job's env and act's spelling cannot change ----------------------
 
+# -- the resolve step: what a job's env and act's spelling cannot change ----------------------
+
+
+def test_a_jobs_env_does_not_steer_the_report_actions_resolve_step(tmp_path: Path) -> None:
+    """ARGS, SPEC, ACTION_ROOT and (new) SUBDIR are read by resolve-image.sh but set only by
+    watchdog/action.yml: in the report action a job's env (or GITHUB_ENV) supplies them. A job
+    with `env: ARGS: watchdog` gets the watchdog run instead of its report; `ARGS: it's`
+    writes an action.yml that does not parse."""
+    action = checkout(tmp_path / "_actions" / "acme" / "echo-notify" / "v1")
+    workspace = tmp_path / "work"
+    workspace.mkdir()
+    done = resolve(action, workspace, extra_env={"ARGS": "watchdog"})
+    assert done.code == 0, done.log
+    assert "args" not in done.action["runs"], done.action["runs"]
+
+
+def test_enabled_false_gives_the_same_outputs_from_the_resolve_step_and_the_program(
+    tmp_path: Path,
+) -> None:
     """resolve-image.sh says it writes "the same notice and outputs as the program's" for
     `enabled: false`, and the composite maps `steps.run.outputs.X || steps.image.outputs.X`.
     The program (the image run directly, the demo, any runner where the container step runs)
