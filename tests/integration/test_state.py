@@ -5,8 +5,10 @@ they show, and on GitHub Enterprise Server history switches itself off."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
+import zipfile
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -161,6 +163,12 @@ def test_a_recovery_that_may_have_been_posted_is_not_posted_again(pipeline: Pipe
     maybe = pipeline.run(sync(92), 9, **PROBLEMS)
     assert maybe.outputs["delivered"] == "false" and "outcome unknown" in maybe.summary
     assert len(pipeline.echo.sends) == 2  # it did reach the channel
+    announced = [
+        json.loads(unzip(a.data))["announced"]
+        for r in pipeline.actions.workflows[0].runs
+        for a in r.artifacts
+    ]
+    assert announced[0] == "maybe"  # the snapshot says so, for whoever reads it
     next_run = pipeline.run(sync(92), 10, **PROBLEMS)
     assert next_run.outputs["posted"] == "false" and next_run.content == ""
 
@@ -389,3 +397,8 @@ def test_a_dripping_artifact_download_cannot_hold_the_report(
         took = time.monotonic() - started
     assert step.outputs["delivered"] == "true"
     assert took < 8, f"the look-up held the report {took:.0f} s"
+
+
+def unzip(data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.read(archive.namelist()[0])
