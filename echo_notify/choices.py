@@ -10,6 +10,8 @@ from typing import Literal
 Fmt = Literal["slack", "markdown"]
 JobStatus = Literal["success", "failure", "cancelled"]
 NotifyOn = Literal["always", "problems", "changes"]
+# What a figure outside its usual band for the weekday and hour is: a line, or a warning too.
+Unusual = Literal["info", "warning"]
 # Each gauge's (warning, critical) limits, in percent: capacity and invalid share are bad when
 # high, the success rates when low (docs/reports.md). The `thresholds` input overrides them.
 THRESHOLDS: dict[str, tuple[float, float]] = {

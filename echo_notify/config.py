@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .choices import MENTION, THRESHOLDS, TITLE_LIMIT, Fmt, JobStatus, NotifyOn
+from .choices import MENTION, THRESHOLDS, TITLE_LIMIT, Fmt, JobStatus, NotifyOn, Unusual
 from .errors import InputError
 from .text import clean, cut, one_line
 
@@ -39,6 +39,7 @@ DEFAULTS = {
     "remind-every": "4h",
     "alert-after": "1",
     "mention-on": "critical",
+    "unusual": "info",
 }
 
 
@@ -105,6 +106,7 @@ class Config:
     mute_until: datetime | None = None
     mention: str = ""  # Slack mention tokens, checked: `<@U…> <!here>`
     mention_on: MentionOn = "critical"
+    unusual: Unusual = "info"  # a figure outside what is usual for the hour: a warning too?
     digest_at: time | None = None  # the watchdog's daily digest, in `timezone`
     grace: timedelta = timedelta(minutes=10)  # the watchdog's: a due run later than this is late
     missed_runs: int = 3  # the watchdog's: scheduled runs missed in a row that make an alert
@@ -272,6 +274,7 @@ def load_config(
         mute_until=read(lambda: mute_until(inputs.get("mute-until"), zone, now), None),
         mention=read(lambda: mentions(inputs.get("mention")), ""),
         mention_on=read(lambda: inputs.choice("mention-on", MentionOn), "critical"),
+        unusual=read(lambda: inputs.choice("unusual", Unusual), "info"),
         digest_at=read(lambda: time_of_day(inputs.get("digest-at")), None),
         grace=read(lambda: grace(inputs.get("grace") or WATCHDOG_DEFAULTS["grace"]), GRACE),
         missed_runs=read(

@@ -154,6 +154,13 @@ def clock(moment: datetime, date: str = "", zone: bool = True) -> Safe:
     return Safe(time)
 
 
+def hour(moment: datetime) -> Safe:
+    """9 AM (9:30 AM where the zone is half an hour off UTC): an hour as a comparison by the
+    hour names it."""
+    form = "%I %p" if moment.minute == 0 else "%I:%M %p"
+    return Safe(f"{moment:{form}}".lstrip("0"))
+
+
 def ordinal(value: Any) -> Safe:
     """1st, 2nd, 3rd, 4th, 11th, 21st."""
     n = _num(value)
@@ -282,6 +289,7 @@ def environment(fmt: Fmt, user_dir: Path | None = None) -> jinja2.Environment:
         "money": money,
         "duration": duration,
         "clock": clock,
+        "hour": hour,
         "mark": mark,
         "ordinal": ordinal,
         "light": light,

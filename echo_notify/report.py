@@ -9,12 +9,25 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import trend
+from . import trend, weeks
 from .choices import THRESHOLDS, JobStatus
 from .errors import NoMetrics
+from .ledger import Ledger
 from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
-from .state import Decision, Level, Point, Snapshot, Streak, advance, attempted, carried
+from .state import (
+    Decision,
+    Level,
+    Point,
+    Snapshot,
+    Streak,
+    advance,
+    archived,
+    attempted,
+    carried,
+    remembered,
+)
 from .text import tenths
+from .weeks import as_shown
 
 HIGH_IS_BAD = frozenset({"capacity", "invalid"})
 GAUGES = frozenset(THRESHOLDS)  # what `notify-on: changes` compares
@@ -63,6 +76,7 @@ class Model:
     current: bool = True  # real, current data (not none, only bad, or stale): heartbeat-worthy
     variables: dict[str, Any] = field(default_factory=dict)
     window: tuple[Point, ...] = ()  # the last runs, this one last (state.carried)
+    ledger: Ledger = field(default_factory=Ledger)  # the runs before the window (state.archived)
     digest: datetime | None = None  # the watchdog's last daily digest (state.Snapshot)
 
     def snapshot(self, run_id: str, attempt: int) -> Snapshot:
@@ -80,6 +94,7 @@ class Model:
             detail=dict(self.detail),
             window=self.window,
             digest=self.digest,
+            ledger=self.ledger,
         )
 
 
@@ -97,6 +112,7 @@ class Context:
     previous: Snapshot | None = None
     run_id: str = ""  # GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT: what makes this run a re-run
     attempt: int = 1
+    unusual: str = "info"  # `unusual`: "warning" makes a figure outside what is usual one
 
     @property
     def earlier(self) -> Point | None:
@@ -116,9 +132,14 @@ def build(metrics: Metrics, ctx: Context) -> Model:
     data = metrics.data_state
     unjudged = _unjudged(levels, metrics.problems, placeholder=bool(own.get("handover")))
     stale = ctx.now - metrics.timestamp > STALE
+    past = remembered(ctx.previous, ctx.run_id, ctx.now)  # every earlier run, by the hour
+    readings = weeks.readings(metrics.report, past, metrics.timestamp, figures, ctx.timezone)
+    unusual = ",".join(u["figure"] for u in readings["unusual"]) if ctx.unusual == "warning" else ""
     if ctx.job_status != "success" or "critical" in known:
         severity: Level = "critical"
-    elif "warning" in known or metrics.error_count or data != "some" or unjudged or stale:
+    elif (
+        "warning" in known or metrics.error_count or data != "some" or unjudged or stale or unusual
+    ):
         severity = "warning"
     else:
         severity = "ok"
@@ -139,6 +160,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         "data": "none" if data == "none" else "bad" if data == "bad" else "",
         "stale": "yes" if stale else "",
         "errors": "logged" if metrics.error_count else "",
+        "unusual": unusual,  # `unusual: warning`: the figures outside what is usual
     }
     since = _since(ctx, figures, streak, metrics.timestamp)
     variables = {
@@ -153,6 +175,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         "errors": metrics.errors,
         "error_count": metrics.error_count,
         **trend.variables(metrics.report, window, ctx.timezone),
+        "weeks": readings,
         "gauges": trend.gauges(levels, figures, since["change"], ctx.thresholds, HIGH_IS_BAD),
         **own,
     }
@@ -169,6 +192,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         current=data == "some" and not stale,
         variables=variables,
         window=window,
+        ledger=archived(ctx.previous, window, ctx.now),
     )
 
 
@@ -204,6 +228,7 @@ def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMet
         run=ctx.run_id,
         cancelled=ctx.job_status == "cancelled",
     )
+    window = carried(ctx.previous, point)
     variables = {
         **_common(ctx.now, ctx),
         **_since(ctx, {}, streak, ctx.now),
@@ -225,7 +250,8 @@ def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMet
         detail={"file": reason},
         current=False,
         variables=variables,
-        window=carried(ctx.previous, point),
+        window=window,
+        ledger=archived(ctx.previous, window, ctx.now),
     )
 
 
@@ -317,7 +343,7 @@ def _since(
         if value is None or old is None:
             change[name] = None
             continue
-        delta = round(_as_shown(name, value) - _as_shown(name, old), 1)
+        delta = round(as_shown(name, value) - as_shown(name, old), 1)
         change[name] = delta or None
     return {
         "previous": {
@@ -331,17 +357,6 @@ def _since(
         "change": change,
         "streak": _shown(streak, ctx, zone) if streak.count >= 2 else None,
     }
-
-
-PERCENT_FIGURES = frozenset({"utilization", "verification", "deletion", "invalid"})
-
-
-def _as_shown(name: str, value: float) -> float:
-    """A figure at the precision the reports show it: percentages to one decimal as `percent`
-    does, counts whole (or to one decimal when the file gives a fraction, as `count` does)."""
-    if name in PERCENT_FIGURES:
-        return tenths(value)
-    return value if float(value).is_integer() else round(value, 1)
 
 
 def _shown(streak: Streak, ctx: Context, zone: str | None) -> dict[str, Any]:

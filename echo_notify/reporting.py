@@ -39,6 +39,7 @@ def action(
         thresholds=config.thresholds,
         run_id=config.github.run_id,
         attempt=config.github.run_attempt,
+        unusual=config.unusual,
     )
     try:
         data = metrics_file.load(config.metrics_file, config.report, now)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from .choices import NotifyOn
+from .ledger import Ledger
 
 Level = Literal["ok", "warning", "critical"]
 LEVELS = ("ok", "warning", "critical")
@@ -162,6 +163,7 @@ class Snapshot:
     window: tuple[Point, ...] = ()
     digest: datetime | None = None  # the watchdog's: when its last daily digest went out
     leg: str = ""  # the matrix leg or named step it belongs to, as the digest names it
+    ledger: Ledger = field(default_factory=Ledger)  # the runs before the window, by the hour
 
     @property
     def point(self) -> Point:
@@ -211,6 +213,7 @@ class Snapshot:
                 "window": [point.to_json() for point in self.window],
                 "digest": self.digest.isoformat() if self.digest else None,
                 "leg": self.leg,
+                "ledger": self.ledger.to_json(),
             },
             separators=(",", ":"),  # compact: a watchdog of many workflows keeps 48 checks
         )
@@ -247,6 +250,7 @@ class Snapshot:
             window=_window(data.get("window", []), str(data.get("run_id", ""))),
             digest=_time(digest) if digest is not None else None,
             leg=str(data.get("leg") or "")[:60],
+            ledger=Ledger.parse(data.get("ledger")),
         )
         streak = snapshot.streak
         if "told" not in data and streak.count and (announced != "no" or streak.count > 1):
@@ -277,6 +281,24 @@ def carried(previous: Snapshot | None, point: Point) -> tuple[Point, ...]:
         p for p in (previous.runs if previous else ()) if not (point.run and p.run == point.run)
     ]
     return tuple(sorted((*earlier, point), key=lambda p: p.time))[-WINDOW:]
+
+
+def archived(previous: Snapshot | None, window: tuple[Point, ...], now: datetime) -> Ledger:
+    """The long memory after this run: the previous run's, plus the runs its window held that
+    this run's window dropped (not the earlier attempt a re-run replaced)."""
+    if previous is None:
+        return Ledger()
+    kept = {p.run for p in window if p.run}
+    gone = [p for p in previous.runs if p not in window and not (p.run and p.run in kept)]
+    return previous.ledger.add(gone, now)
+
+
+def remembered(previous: Snapshot | None, run_id: str, now: datetime) -> Ledger:
+    """Every run the previous snapshot knows, by the hour (its long memory and its window),
+    but this run's earlier attempt: what this run is compared with."""
+    if previous is None:
+        return Ledger()
+    return previous.ledger.add((p for p in previous.runs if not (run_id and p.run == run_id)), now)
 
 
 def attempted(previous: Snapshot | None, run_id: str) -> Point | None:
