@@ -6,7 +6,6 @@ the snapshot carries it, compact, from run to run.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,8 @@ HOUR = timedelta(hours=1)
 WEEK = timedelta(days=7)
 WEEKS = 6  # this week and the five before it
 SPAN = WEEKS * 7 * 24  # hours kept
+LIMIT = SPAN + 2 * 24  # hours a ledger read may span (runs stamped ahead of their run's clock)
+BOUND = 10**12  # the largest count or sum (in hundredths) a ledger holds
 AHEAD = timedelta(days=1)  # a run stamped later than this after the run that keeps it: not kept
 # The rates whose worst value an hour keeps, and which way is worse.
 WORST = {"verification": min, "deletion": min, "invalid": max, "utilization": max}
@@ -59,6 +60,9 @@ class Hour:
         return Hour(self.runs + 1, self.problems + (point.severity != "ok"), counts, sums, worst)
 
 
+EMPTY = Hour()
+
+
 @dataclass(frozen=True)
 class Ledger:
     """Hours, oldest first, at most SPAN of them before the newest run that kept it."""
@@ -82,28 +86,27 @@ class Ledger:
         return next(iter(self.hours), None)
 
     def to_json(self) -> dict[str, Any]:
-        """Compact: a column per value, an entry per hour from the first one."""
+        """Compact: a column per value, an entry per hour from the first one; sums and worst
+        values in hundredths (whole numbers: no decimal point, no float's long tail)."""
         if not self.hours:
             return {}
         start, end = min(self.hours), max(self.hours)
-        hours = [self.hours.get(start + n * HOUR, Hour()) for n in range(_span(start, end))]
+        hours = [self.hours.get(start + n * HOUR, EMPTY) for n in range(_span(start, end))]
         names = sorted({name for hour in hours for name in hour.counts})
+        figures: dict[str, dict[str, list[int | None]]] = {}
+        for name in names:
+            figures[name] = {
+                "n": [h.counts.get(name, 0) for h in hours],
+                "sum": [round(h.sums.get(name, 0) * 100) for h in hours],
+            }
+            if name in WORST:
+                worst = [h.worst.get(name) for h in hours]
+                figures[name]["worst"] = [None if w is None else round(w * 100) for w in worst]
         return {
             "start": start.isoformat(),
             "runs": [h.runs for h in hours],
             "problems": [h.problems for h in hours],
-            "figures": {
-                name: {
-                    "n": [h.counts.get(name, 0) for h in hours],
-                    "sum": [_short(h.sums.get(name, 0)) for h in hours],
-                    **(
-                        {"worst": [_short(h.worst.get(name)) for h in hours]}
-                        if name in WORST
-                        else {}
-                    ),
-                }
-                for name in names
-            },
+            "figures": figures,
         }
 
     @classmethod
@@ -116,9 +119,9 @@ class Ledger:
         start = datetime.fromisoformat(data["start"])
         if start.tzinfo is None or start != hour_of(start):
             raise ValueError("the ledger's start is not an hour in UTC")
-        runs, problems = _column(data, "runs", int), _column(data, "problems", int)
+        runs, problems = _column(data, "runs"), _column(data, "problems")
         size = len(runs)
-        if not 0 < size <= SPAN + 2 * 24 or len(problems) != size:
+        if not 0 < size <= LIMIT or len(problems) != size:
             raise ValueError("the ledger's columns do not match")
         figures = data.get("figures")
         if not isinstance(figures, dict):
@@ -127,22 +130,26 @@ class Ledger:
         for name, column in figures.items():
             if not isinstance(column, dict):
                 raise ValueError("a ledger figure is not an object")
-            n, sums = _column(column, "n", int), _column(column, "sum", float)
-            worst = _column(column, "worst", float, nulls=True) if name in WORST else []
-            if len(n) != size or len(sums) != size or (name in WORST and len(worst) != size):
+            n, sums = _column(column, "n"), _column(column, "sum", signed=True)
+            worst = _column(column, "worst", signed=True, nulls=True) if name in WORST else n
+            if not len(n) == len(sums) == len(worst) == size:
                 raise ValueError("the ledger's columns do not match")
             columns[str(name)[:255]] = (n, sums, worst)
         hours = {}
-        for i in range(size):
-            if not runs[i]:
+        for i, count in enumerate(runs):
+            if not count:
                 continue
-            counts = {k: c[0][i] for k, c in columns.items() if c[0][i]}
+            known = [k for k, c in columns.items() if c[0][i]]
             hours[start + i * HOUR] = Hour(
-                runs=runs[i],
-                problems=min(problems[i], runs[i]),
-                counts=counts,
-                sums={k: columns[k][1][i] for k in counts},
-                worst={k: w for k in counts if (w := _at(columns[k][2], i)) is not None},
+                runs=count,
+                problems=min(problems[i], count),
+                counts={k: columns[k][0][i] for k in known},
+                sums={k: columns[k][1][i] / 100 for k in known},
+                worst={
+                    k: columns[k][2][i] / 100
+                    for k in known
+                    if k in WORST and columns[k][2][i] is not None
+                },
             )
         return cls(hours)
 
@@ -151,27 +158,16 @@ def _span(start: datetime, end: datetime) -> int:
     return int((end - start) / HOUR) + 1
 
 
-def _short(value: float | None) -> float | int | None:
-    """A sum as the snapshot keeps it: to the hundredth, whole numbers without a point."""
-    if value is None:
-        return None
-    value = round(value, 2)
-    return int(value) if float(value).is_integer() else value
-
-
-def _at(column: list[Any], i: int) -> Any:
-    return column[i] if column else None
-
-
-def _column(data: dict[str, Any], name: str, kind: type, nulls: bool = False) -> list[Any]:
+def _column(
+    data: dict[str, Any], name: str, *, signed: bool = False, nulls: bool = False
+) -> list[Any]:
+    """A column of whole numbers (of hundredths for sums), counts at least 0."""
     column = data.get(name)
-    if not isinstance(column, list):
-        raise ValueError(f"the ledger's {name} is not a list")
-    for value in column:
-        if value is None and nulls:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
-            raise ValueError(f"the ledger's {name} holds {value!r}")
-        if not math.isfinite(value) or (kind is int and not 0 <= value < 10**6):
-            raise ValueError(f"the ledger's {name} holds {value!r}")
+    if not isinstance(column, list) or not all(
+        type(v) is int or (nulls and v is None) for v in column
+    ):
+        raise ValueError(f"the ledger's {name} is not a list of whole numbers")
+    known = [v for v in column if v is not None] if nulls else column
+    if known and (min(known) < (-BOUND if signed else 0) or max(known) > BOUND):
+        raise ValueError(f"the ledger's {name} is out of bounds")
     return column

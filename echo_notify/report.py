@@ -174,7 +174,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         "severity": severity,
         "errors": metrics.errors,
         "error_count": metrics.error_count,
-        **trend.variables(metrics.report, window, ctx.timezone),
+        **_trend(metrics.report, window, past, ctx.timezone),
         "weeks": readings,
         "gauges": trend.gauges(levels, figures, since["change"], ctx.thresholds, HIGH_IS_BAD),
         **own,
@@ -192,8 +192,18 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         current=data == "some" and not stale,
         variables=variables,
         window=window,
-        ledger=archived(ctx.previous, window, ctx.now),
+        ledger=archived(ctx.previous, window, ctx.now, this=point),
     )
+
+
+def _trend(kind: str, window: tuple[Point, ...], past: Ledger, zone: ZoneInfo) -> dict[str, Any]:
+    """The window's trend, and in its chart the key figure's usual band at each run's weekday
+    and hour (`band`: None until every run's is learnt)."""
+    shown = trend.variables(kind, window, zone)
+    chart = shown["trend"]["chart"] if shown["trend"] else None
+    if chart:
+        chart["band"] = weeks.bands(past, trend.KEY[kind], chart["times"], zone)
+    return shown
 
 
 def _unjudged(
@@ -251,7 +261,7 @@ def alert(ctx: Context, *, report: str, workflow: str, path: Path, reason: NoMet
         current=False,
         variables=variables,
         window=window,
-        ledger=archived(ctx.previous, window, ctx.now),
+        ledger=archived(ctx.previous, window, ctx.now, this=point),
     )
 
 

@@ -283,13 +283,17 @@ def carried(previous: Snapshot | None, point: Point) -> tuple[Point, ...]:
     return tuple(sorted((*earlier, point), key=lambda p: p.time))[-WINDOW:]
 
 
-def archived(previous: Snapshot | None, window: tuple[Point, ...], now: datetime) -> Ledger:
-    """The long memory after this run: the previous run's, plus the runs its window held that
-    this run's window dropped (not the earlier attempt a re-run replaced)."""
+def archived(
+    previous: Snapshot | None, window: tuple[Point, ...], now: datetime, *, this: Point
+) -> Ledger:
+    """The long memory after this run (``this``): the previous run's, plus the runs that
+    left the window (the oldest, or this one when its file is older than every run the window
+    holds), not the earlier attempt a re-run replaced."""
     if previous is None:
         return Ledger()
     kept = {p.run for p in window if p.run}
-    gone = [p for p in previous.runs if p not in window and not (p.run and p.run in kept)]
+    runs = (*previous.runs, this)
+    gone = [p for p in runs if p not in window and not (p.run and p.run in kept)]
     return previous.ledger.add(gone, now)
 
 

@@ -92,8 +92,9 @@ LABELS = ("{t:%H:%M}", "{t:%H:%M %Z}", "{t:%b} {t.day} {t:%H:%M}", "{t:%b} {t.da
 
 
 def chart(window: Sequence[Point], key: str, zone: tzinfo) -> dict[str, list[Any]] | None:
-    """The job summary's chart of the key figure: the runs that have it, in time order, each
-    labelled once, valued as the report shows it; None below two such runs (no line)."""
+    """The job summary's chart of the key figure: the runs that have it, in time order (their
+    `times`), each labelled once, valued as the report shows it; None below two such runs (no
+    line)."""
     known = sorted((p.time, v) for p in window if (v := p.figures.get(key)) is not None)
     if len(known) < 2:
         return None
@@ -104,7 +105,11 @@ def chart(window: Sequence[Point], key: str, zone: tzinfo) -> dict[str, list[Any
             break
     else:  # runs in the same minute
         labels = [f"{label} ({n})" for n, label in enumerate(labels, 1)]
-    return {"labels": labels, "values": [tenths(value) for _, value in known]}
+    return {
+        "labels": labels,
+        "values": [tenths(value) for _, value in known],
+        "times": [time for time, _ in known],
+    }
 
 
 # Each gauge's figure: capacity is judged on the utilization.
@@ -128,6 +133,7 @@ def gauges(
     return [
         {
             "gauge": gauge,
+            "figure": figure,
             "value": figures.get(figure),
             "level": levels.get(gauge),
             "change": change.get(figure),

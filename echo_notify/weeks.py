@@ -81,6 +81,17 @@ def band(memory: Ledger, figure: str, moment: datetime, zone: tzinfo) -> Band:
     return Band(len(values), tenths(max(low, 0.0)), tenths(min(high, top)), middle)
 
 
+def bands(
+    memory: Ledger, figure: str, times: list[datetime], zone: tzinfo
+) -> dict[str, list[float]] | None:
+    """The usual band of ``figure`` at each of ``times`` (`low` and `high`, a value each):
+    None unless every one is learnt (a chart's line has no gaps)."""
+    found = [band(memory, figure, moment, zone) for moment in times]
+    if not found or not all(b.learnt for b in found):
+        return None
+    return {"low": [b.low for b in found], "high": [b.high for b in found]}  # type: ignore[misc]
+
+
 def readings(
     kind: str, past: Ledger, moment: datetime, figures: dict[str, Any], zone: tzinfo
 ) -> dict[str, Any]:
