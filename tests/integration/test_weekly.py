@@ -20,7 +20,9 @@ from tests.pipeline import (
     PIPELINES,
     WEEKLY_MORNING,
     Check,
+    Pipeline,
     Watchdog,
+    sync,
     three_workflows,
     weeks_of_pipelines,
 )
@@ -211,3 +213,24 @@ def test_the_weekly_chart_parses_with_mermaid(dog: Watchdog) -> None:
         timeout=120,
     )
     assert done.returncode == 0 and done.stdout.split() == ["xychart"], done.stderr
+
+
+def test_the_snapshots_real_runs_keep_are_read_back(tmp_path: Path, echo: ScriptedEcho) -> None:
+    """Fifteen days of syncs every 6 hours through main() (the window keeps the last 48, the
+    long memory the 12 before them), then the weekly digest reads the last one's snapshot:
+    the weeks hold the runs the reports kept, by the hour."""
+    with fake_actions(Actions(workflows=three_workflows()[:1])) as actions:
+        pipeline = Pipeline(tmp_path, echo, actions)
+        start = MONDAY - timedelta(days=15)
+        for i in range(60):
+            verified = 90 if i >= 33 else 96  # this week's 27 runs lower (from Jan 12, 3 PM)
+            pipeline.run(sync(verified), 0, when=start + timedelta(hours=6 * i))
+        dog = Watchdog(tmp_path, echo, actions)
+        done = check(dog, MONDAY, workflows="cold-email-sync.yml: 1d")
+    assert done.code == 0, done.log
+    (weekly,) = weeklies(dog)
+    assert "• Sync: 27 runs, none with problems · last week 28 runs, none with problems" in weekly
+    assert (
+        "   Verification 90.0% on average · ▼ 6.0 pts vs last week (96.0%); "
+        "worst 90.0% (Mon 3 PM) · ▼ 6.0 pts vs last week (96.0%)"
+    ) in weekly.splitlines()
