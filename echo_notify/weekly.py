@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from statistics import median
 from typing import Any
@@ -195,8 +196,8 @@ def variables(
     zone, now = ctx.timezone, ctx.now
     shown = []
     for finding in findings:
-        reports, unread = shown_reports(reads.get(finding.workflow), _describe(now, zone))
         found = reads.get(finding.workflow)
+        reports, unread = shown_reports(found, _describe(now, zone))
         shown.append(
             {
                 **shown_finding(finding, ctx),
@@ -223,7 +224,9 @@ def variables(
     }
 
 
-def _describe(now: datetime, zone: tzinfo) -> Any:
+def _describe(now: datetime, zone: tzinfo) -> Callable[[str, Snapshot], dict[str, Any]]:
+    """One report's week as `compare` reads it from its snapshot, and its newest run."""
+
     def describe(kind: str, snapshot: Snapshot) -> dict[str, Any]:
         memory = snapshot.ledger.add(snapshot.runs, now)  # the runs before the window, and it
         newest = max(p.time for p in snapshot.runs).astimezone(zone)
