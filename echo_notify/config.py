@@ -76,6 +76,14 @@ class Watch:
     text: str = ""  # the line as written
 
 
+@dataclass(frozen=True)
+class WeeklyAt:
+    """`digest-weekly`: a weekday (0 is Monday) and a time of day, in `timezone`."""
+
+    weekday: int
+    time: time
+
+
 @dataclass(frozen=True, kw_only=True)
 class Config:
     metrics_file: Path  # the workspace itself for the watchdog, which reads no file
@@ -108,6 +116,7 @@ class Config:
     mention_on: MentionOn = "critical"
     unusual: Unusual = "info"  # a figure outside what is usual for the hour: a warning too?
     digest_at: time | None = None  # the watchdog's daily digest, in `timezone`
+    digest_weekly: WeeklyAt | None = None  # the watchdog's weekly digest, in `timezone`
     grace: timedelta = timedelta(minutes=10)  # the watchdog's: a due run later than this is late
     missed_runs: int = 3  # the watchdog's: scheduled runs missed in a row that make an alert
 
@@ -276,6 +285,7 @@ def load_config(
         mention_on=read(lambda: inputs.choice("mention-on", MentionOn), "critical"),
         unusual=read(lambda: inputs.choice("unusual", Unusual), "info"),
         digest_at=read(lambda: time_of_day(inputs.get("digest-at")), None),
+        digest_weekly=read(lambda: weekly_at(inputs.get("digest-weekly")), None),
         grace=read(lambda: grace(inputs.get("grace") or WATCHDOG_DEFAULTS["grace"]), GRACE),
         missed_runs=read(
             lambda: runs(
@@ -289,6 +299,12 @@ def load_config(
             "Input 'digest-at' needs `history: true`: the watchdog remembers in its history "
             "that today's digest went out, and the digest reads the reports' histories. "
             "Without it every check after the time would post one."
+        )
+    if config.digest_weekly and inputs.get("history").lower() in FALSE:
+        problems.found.append(
+            "Input 'digest-weekly' needs `history: true`: the watchdog remembers in its history "
+            "that this week's digest went out, and the digest reads the reports' histories. "
+            "Without it every check in the 12 hours after the time would post one."
         )
     read(lambda: image(inputs.get("image")), "")  # the resolve step used it, or passed it over
     problems.raise_any()
@@ -594,6 +610,24 @@ def time_of_day(raw: str) -> time | None:
             f"`09:00` or `17:30`; got {cut(one_line(clean(raw)), 40)!r}."
         )
     return time(int(found[1]), int(found[2])) if found else None
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def weekly_at(raw: str) -> WeeklyAt | None:
+    """`digest-weekly`: a weekday (`Mon` or `Monday`, any case) and a time of day, HH:MM on
+    the 24-hour clock (in `timezone`)."""
+    found = re.fullmatch(r"([A-Za-z]+)\s+([01]?[0-9]|2[0-3]):([0-5][0-9])", raw.strip())
+    names = {name: day for day, full in enumerate(WEEKDAYS) for name in (full, full[:3])}
+    day = names.get(found[1].lower()) if found else None
+    if raw.strip() and day is None:
+        raise InputError(
+            "Input 'digest-weekly' must be a weekday and a time of day in `timezone` on the "
+            "24-hour clock, like `Mon 09:00` or `Friday 17:30`; "
+            f"got {cut(one_line(clean(raw)), 40)!r}."
+        )
+    return WeeklyAt(day, time(int(found[2]), int(found[3]))) if found and day is not None else None
 
 
 def mentions(raw: str) -> str:

@@ -8,6 +8,7 @@ import io
 import itertools
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from statistics import fmean, median
@@ -51,15 +52,18 @@ def due(at: time | None, since: datetime, now: datetime, zone: ZoneInfo) -> bool
     return since < moment and now - moment <= LATE
 
 
-def since(previous: Snapshot | None, now: datetime, zone: ZoneInfo, *, unread: bool) -> datetime:
-    """Up to when the digests are done: as the previous check kept it, or (a check from before
-    `digest-at` was set) that check's time; without a previous check, just before this day's
-    midnight in `zone`, so only today's time counts (00:00 too). When the look-up of the
-    previous check failed (``unread``), unknown: long ago, so any digest due may have gone out."""
+def since(
+    previous: Snapshot | None, now: datetime, zone: ZoneInfo, *, unread: bool, weekly: bool = False
+) -> datetime:
+    """Up to when the digests are done (the daily ones, or the ``weekly`` ones): as the
+    previous check kept it, or (a check from before `digest-at` or `digest-weekly` was set)
+    that check's time; without a previous check, just before this day's midnight in `zone`, so
+    only today's time counts (00:00 too). When the look-up of the previous check failed
+    (``unread``), unknown: long ago, so any digest due may have gone out."""
     if unread:
         return now - 2 * DAY
     if previous is not None:
-        return previous.digest or previous.time
+        return (previous.weekly if weekly else previous.digest) or previous.time
     midnight = datetime.combine(now.astimezone(zone).date(), time(), tzinfo=zone)
     return midnight - timedelta(microseconds=1)
 
@@ -203,6 +207,31 @@ def scheduled(finding: Finding, now: datetime) -> dict[str, Any] | None:
     }
 
 
+def shown_reports(
+    found: Read | None, describe: Callable[[str, Snapshot], dict[str, Any]]
+) -> tuple[list[dict[str, Any]], str]:
+    """The reports a workflow's read found, as the digests show them: each one's name, leg and
+    kind, or why it could not be read, with ``describe``'s values of its kind and snapshot;
+    and why none is shown: slow, error (the read's `error` says), none, or '' when some are."""
+    sources = found.sources if found else []
+    kinds = [source.kind for source in sources]
+    reports = [
+        {
+            "name": source.name.removeprefix(PREFIX),
+            "leg": source.snapshot.leg if source.snapshot else "",
+            "kind": source.kind,
+            "error": source.error,
+            "same_kind": kinds.count(source.kind) > 1,
+            **(describe(source.kind, source.snapshot) if source.snapshot else {}),
+        }
+        for source in sources
+    ]
+    unread = ""
+    if found is not None and not reports:
+        unread = "slow" if not found.done else "error" if found.error else "none"
+    return reports, unread
+
+
 def variables(
     findings: list[Finding],
     reads: dict[str, Read],
@@ -220,26 +249,9 @@ def variables(
     shown = []
     for finding in findings:
         found = reads.get(finding.workflow)
-        sources = found.sources if found else []
-        kinds = [source.kind for source in sources]
-        reports = [
-            {
-                "name": source.name.removeprefix(PREFIX),
-                "leg": source.snapshot.leg if source.snapshot else "",
-                "kind": source.kind,
-                "error": source.error,
-                "same_kind": kinds.count(source.kind) > 1,
-                **(
-                    day(source.kind, source.snapshot.runs, ctx.now, ctx.timezone)
-                    if source.snapshot
-                    else {}
-                ),
-            }
-            for source in sources
-        ]
-        unread = ""  # why no report is shown: slow, error (found.error says) or none
-        if found is not None and not reports:
-            unread = "slow" if not found.done else "error" if found.error else "none"
+        reports, unread = shown_reports(
+            found, lambda kind, snapshot: day(kind, snapshot.runs, ctx.now, ctx.timezone)
+        )
         shown.append(
             {
                 **shown_finding(finding, ctx),

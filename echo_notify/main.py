@@ -51,6 +51,7 @@ def finish(
         "limit": WHOLE,  # the whole explanation: only GitHub's 1 MiB limit applies
         "insight": result.insight,
         "digest_markdown": Safe(result.digest_markdown),
+        "weekly_markdown": Safe(result.weekly_markdown),
     }
 
     def outputs() -> None:

@@ -50,9 +50,15 @@ class Result:
     digest_id: str = ""  # the watchdog's daily digest: Echo's message id when it went out
     digest_markdown: str = ""  # the digest as the job summary shows it
     digest_failed: bool = False  # it was due and did not go out: fails with fail-on-error
+    weekly_id: str = ""  # the watchdog's weekly digest: Echo's message id when it went out
+    weekly_markdown: str = ""  # the weekly digest as the job summary shows it
 
     def outputs(self) -> dict[str, str]:
-        digest_id = {"digest-id": self.digest_id} if self.report == "watchdog" else {}
+        digest_id = (
+            {"digest-id": self.digest_id, "digest-weekly-id": self.weekly_id}
+            if self.report == "watchdog"
+            else {}
+        )
         return {
             "message-id": self.message_id,
             "delivered": "true" if self.outcome == "delivered" else "false",
@@ -161,9 +167,13 @@ def without_history_on_ghes(config: Config, runner: Runner) -> Config:
         "run (actions/upload-artifact v4 and later) do not work on GitHub Enterprise Server. "
         "Reports go out as usual, without trends, streaks or back-to-normal messages. Set "
         "`history: false` to silence this notice."
-        + (" No daily digest either: it reads the reports' snapshots." if config.digest_at else ""),
+        + (
+            " No digest either: it reads the reports' snapshots."
+            if config.digest_at or config.digest_weekly
+            else ""
+        ),
     )
-    return replace(config, history=False, digest_at=None)
+    return replace(config, history=False, digest_at=None, digest_weekly=None)
 
 
 def keep(

@@ -78,6 +78,7 @@ class Model:
     window: tuple[Point, ...] = ()  # the last runs, this one last (state.carried)
     ledger: Ledger = field(default_factory=Ledger)  # the runs before the window (state.archived)
     digest: datetime | None = None  # the watchdog's last daily digest (state.Snapshot)
+    weekly: datetime | None = None  # the watchdog's last weekly digest (state.Snapshot)
 
     def snapshot(self, run_id: str, attempt: int) -> Snapshot:
         """What the next run compares with: no error texts, no secrets."""
@@ -94,6 +95,7 @@ class Model:
             detail=dict(self.detail),
             window=self.window,
             digest=self.digest,
+            weekly=self.weekly,
             ledger=self.ledger,
         )
 

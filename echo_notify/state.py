@@ -162,6 +162,7 @@ class Snapshot:
     # The last runs, oldest first, this one last (at most WINDOW); empty: this run alone.
     window: tuple[Point, ...] = ()
     digest: datetime | None = None  # the watchdog's: when its last daily digest went out
+    weekly: datetime | None = None  # the watchdog's: when its last weekly digest went out
     leg: str = ""  # the matrix leg or named step it belongs to, as the digest names it
     ledger: Ledger = field(default_factory=Ledger)  # the runs before the window, by the hour
 
@@ -212,6 +213,7 @@ class Snapshot:
                 "muted": self.muted.isoformat() if self.muted else None,
                 "window": [point.to_json() for point in self.window],
                 "digest": self.digest.isoformat() if self.digest else None,
+                "weekly": self.weekly.isoformat() if self.weekly else None,
                 "leg": self.leg,
                 "ledger": self.ledger.to_json(),
             },
@@ -230,6 +232,7 @@ class Snapshot:
         if announced not in ANNOUNCED:
             raise ValueError(f"an unknown announcement {announced!r}")
         told, muted, digest = data.get("told"), data.get("muted"), data.get("digest")
+        weekly = data.get("weekly")  # absent before the weekly digest
         snapshot = cls(
             kind=kind,
             time=_time(data.get("time")),
@@ -249,6 +252,7 @@ class Snapshot:
             muted=_time(muted) if muted is not None else None,
             window=_window(data.get("window", []), str(data.get("run_id", ""))),
             digest=_time(digest) if digest is not None else None,
+            weekly=_time(weekly) if weekly is not None else None,
             leg=str(data.get("leg") or "")[:60],
             ledger=Ledger.parse(data.get("ledger")),
         )

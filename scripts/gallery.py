@@ -26,7 +26,14 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fake_github import fake_actions  # noqa: E402 -- after the path: the repository's own
 from tests.helpers import EXAMPLES, ScriptedEcho, running  # noqa: E402
-from tests.pipeline import DIGEST_MORNING, PIPELINES, Pipeline, digest_morning  # noqa: E402
+from tests.pipeline import (  # noqa: E402
+    DIGEST_MORNING,
+    PIPELINES,
+    WEEKLY_MORNING,
+    Pipeline,
+    digest_morning,
+    weekly_morning,
+)
 
 Metrics = dict[str, object]
 
@@ -110,6 +117,18 @@ def run_digest() -> Shown:
     return Shown(check.content, check.summary)
 
 
+def run_weekly() -> Shown:
+    """The watchdog's weekly digest at 9 AM on Monday, Jan 19, after three weeks of the
+    pipelines' snapshots (tests/pipeline.py, the weeks the weekly digest's golden files show)."""
+    with tempfile.TemporaryDirectory() as tmp, weekly_morning(Path(tmp)) as dog:
+        check = dog.check(
+            0, when=WEEKLY_MORNING, workflows=PIPELINES, **{"digest-weekly": "Mon 09:00"}
+        )
+    if check.code != 0 or not check.outputs.get("digest-weekly-id"):
+        sys.exit(f"gallery: the weekly digest's check failed (exit {check.code}):\n{check.log}")
+    return Shown(check.content, check.summary)
+
+
 # -- Slack mrkdwn, as Slack shows it ----------------------------------------------------------
 # https://api.slack.com/reference/surfaces/formatting: *bold*, _italic_, ~strike~, `code`,
 # <url|text> links, <!here>-style mentions; &amp; &lt; &gt; are the only entities.
@@ -184,6 +203,7 @@ def main(argv: list[str]) -> int:
         (c.name, c.job, "4:00 PM", partial(run, c), f"examples/metrics/{c.metrics}") for c in CASES
     ]
     pictures.append(("digest", "watch", "9:00 AM", run_digest, "a day of the three pipelines"))
+    pictures.append(("weekly", "watch", "9:00 AM", run_weekly, "three weeks of the pipelines"))
     for name, job, time, make, source in pictures:
         shown = make()
         (out / f"{name}.slack.txt").write_text(shown.slack)

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from echo_notify.ledger import Ledger
 from echo_notify.main import main
+from echo_notify.state import WINDOW, Level, Point, Snapshot, Streak
 from tests.fake_github import Actions, Artifact, Run, Workflow, fake_actions, stamp, zipped
 from tests.helpers import EXAMPLES, ROOT, ScriptedEcho, parse_outputs, runner_env, running
 
@@ -256,4 +258,105 @@ def digest_morning(tmp: Path) -> Iterator[Watchdog]:
     ):
         assert isinstance(echo, ScriptedEcho)
         a_day_of_pipelines(Pipeline(tmp, echo, actions), actions)
+        yield Watchdog(tmp, echo, actions)
+
+
+# -- three weeks of the pipelines, for the watchdog's weekly digest ---------------------------
+
+WEEKLY_MORNING = datetime(2026, 1, 19, 9, 0, tzinfo=NEW_YORK)  # a Monday
+UNUSUAL = {  # this week's odd runs: Tue 4 AM and Thu 6 PM in New York
+    datetime(2026, 1, 13, 4, 0, tzinfo=NEW_YORK): 84.0,
+    datetime(2026, 1, 15, 18, 0, tzinfo=NEW_YORK): 91.0,
+}
+LAST_WEEK_BAD = datetime(2026, 1, 7, 14, 0, tzinfo=NEW_YORK)  # Wed 2 PM, last week
+
+
+def report_history(kind: str, runs: list[Point], now: datetime) -> Snapshot:
+    """The snapshot a report's last run keeps after ``runs`` (oldest first): its last WINDOW
+    runs in the window, the ones before in the long memory, as state.archived adds them up."""
+    window, older = tuple(runs[-WINDOW:]), runs[:-WINDOW]
+    last = window[-1]
+    return Snapshot(
+        kind=kind,
+        time=last.time,
+        run_id="1",
+        attempt=1,
+        severity=last.severity,
+        failed=last.failed,
+        levels={},
+        figures=dict(last.figures),
+        streak=Streak(),
+        window=window,
+        ledger=Ledger().add(older, now),
+    )
+
+
+def weeks_of_syncs(end: datetime, days: int) -> list[Point]:
+    """A sync every 2 hours for ``days`` days up to ``end``: verification about 96 % (a point
+    lower this week; the two UNUSUAL runs and LAST_WEEK_BAD under 90 %, problem runs), more
+    leads added this week, inventory growing."""
+    runs = []
+    count = days * 12
+    for i in range(count + 1):
+        at = end - timedelta(hours=2 * (count - i))
+        this_week = at > end - timedelta(days=7)
+        verified = 96.0 + (0.5, -0.5, 1.0, -1.0, 0.0, 0.5)[i % 6] - (1.0 if this_week else 0.0)
+        verified = UNUSUAL.get(at, 88.0 if at == LAST_WEEK_BAD else verified)
+        inventory = 12000 + 15 * i
+        figures: dict[str, float | None] = {
+            "verification": verified,
+            "added": (13 if this_week else 11) + i % 4,
+            "inventory": inventory,
+            "utilization": round(inventory / 24000 * 100, 1),
+        }
+        severity: Level = "warning" if verified < 90 else "ok"
+        runs.append(Point(time=at, severity=severity, failed=False, figures=figures, levels={}))
+    return runs
+
+
+def days_of_drains(end: datetime, days: int) -> list[Point]:
+    """A drain every 2 hours for ``days`` days up to ``end``: deletion success about 98 %."""
+    count = days * 12
+    return [
+        Point(
+            time=end - timedelta(hours=2 * (count - i)),
+            severity="ok",
+            failed=False,
+            figures={"deletion": 98.0 + (i % 3) * 0.5, "removed": 160, "inventory": 1200 - i},
+            levels={},
+        )
+        for i in range(count + 1)
+    ]
+
+
+def weeks_of_pipelines(actions: Actions, now: datetime = WEEKLY_MORNING) -> None:
+    """Into three_workflows(), each report's snapshot as its newest run (an hour before
+    ``now``) keeps it: three weeks of syncs, ten days of drains (its history starts within
+    last week), and a poller that keeps no history. Built as values: three weeks of runs
+    through main() would take a minute."""
+    newest = now - timedelta(hours=1)
+    histories = [
+        ("sync", report_history("sync", weeks_of_syncs(newest, 22), newest)),
+        ("drain", report_history("drain", days_of_drains(newest, 10), newest)),
+    ]
+    for i, (kind, snapshot) in enumerate(histories):
+        data = zipped(f"{kind}.json", snapshot.to_json().encode())
+        artifact = Artifact(f"echo-notify-{kind}-{kind}", data, created_at=stamp(newest))
+        run = Run(9100 + i, [artifact], created_at=stamp(newest))
+        actions.workflows[i].runs.insert(0, run)
+    poller = actions.workflows[2]
+    poller.runs.insert(0, Run(7100, created_at=stamp(newest)))
+
+
+@contextmanager
+def weekly_morning(tmp: Path) -> Iterator[Watchdog]:
+    """Three weeks of the three pipelines' snapshots in a fake GitHub API, and the watchdog
+    (its Echo on loopback) whose check at WEEKLY_MORNING reads them back: the gallery's
+    weekly digest."""
+    with (
+        running(ScriptedEcho()) as echo,
+        fake_actions(Actions(workflows=three_workflows())) as actions,
+    ):
+        assert isinstance(echo, ScriptedEcho)
+        weeks_of_pipelines(actions)
         yield Watchdog(tmp, echo, actions)

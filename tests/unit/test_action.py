@@ -360,8 +360,8 @@ def test_the_watchdog_passes_every_input_and_maps_every_output() -> None:
         name: f"${{{{ steps.run.outputs.{name} || steps.image.outputs.{name} }}}}"
         for name in mapped
     }
-    # Its outputs are the report action's names, and its own daily digest's.
-    assert set(mapped) - {"digest-id"} <= set(ACTION["outputs"])
+    # Its outputs are the report action's names, and its own daily and weekly digests'.
+    assert set(mapped) - {"digest-id", "digest-weekly-id"} <= set(ACTION["outputs"])
     assert WATCHDOG_STEPS[0]["if"] == "runner.os != 'Linux'"
     assert WATCHDOG_STEPS[-1]["if"] == "always()" and "rm -rf" in WATCHDOG_STEPS[-1]["run"]
 

@@ -270,3 +270,31 @@ def test_the_watchdogs_own_defaults_are_its_action_ymls() -> None:
 def test_a_workflow_line_without_an_age_reads_the_schedule(line: str, age: object) -> None:
     watch = watches(f"# mine\n{line}")[0]
     assert (watch.max_age, watch.line, watch.text) == (age, 2, line)
+
+
+def watchdog_config(tmp_path: Path, **inputs: str):  # type: ignore[no-untyped-def]
+    (tmp_path / "files").mkdir(exist_ok=True)
+    env = runner_env(
+        tmp_path,
+        tmp_path / "files",
+        {"workflows": "cold-email-sync.yml: 2h", "echo-url": "https://echo.example.com", **inputs},
+        github_token="ghs_x",
+        action=ROOT / "watchdog",
+    )
+    return load_config(env, watchdog=True)
+
+
+def test_digest_weekly_is_a_weekday_and_a_time_and_needs_history(tmp_path: Path) -> None:
+    from datetime import time  # noqa: PLC0415 -- this test's alone
+
+    from echo_notify.config import WeeklyAt  # noqa: PLC0415
+
+    assert watchdog_config(tmp_path).digest_weekly is None  # empty by default: no weekly
+    config = watchdog_config(tmp_path, **{"digest-weekly": "Mon 09:00"})
+    assert config.digest_weekly == WeeklyAt(0, time(9, 0))
+    with pytest.raises(InputError, match=r"Input 'digest-weekly' must be a weekday and a time"):
+        watchdog_config(tmp_path, **{"digest-weekly": "every Monday"})
+    with pytest.raises(InputError, match=r"Input 'digest-weekly' needs `history: true`"):
+        watchdog_config(tmp_path, **{"digest-weekly": "Mon 09:00", "history": "false"})
+    declared = action_inputs(ROOT / "watchdog")["digest-weekly"]
+    assert str(declared["default"]) == "" and "${{" not in declared["description"]
