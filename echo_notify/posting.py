@@ -310,6 +310,7 @@ def publish(
 # What the job summary takes from the report's variables (the no-metrics alert has a few).
 INSIGHT = (
     "weeks",
+    "unusual",
     "report",
     "severity",
     "job_status",

@@ -178,6 +178,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         "error_count": metrics.error_count,
         **_trend(metrics.report, window, past, ctx.timezone),
         "weeks": readings,
+        "unusual": unusual,  # the figures `unusual: warning` made a warning of
         "gauges": trend.gauges(levels, figures, since["change"], ctx.thresholds, HIGH_IS_BAD),
         **own,
     }

@@ -170,3 +170,92 @@ def test_a_run_older_than_the_whole_window_goes_straight_to_the_memory() -> None
     assert stale not in kept  # older than every run the window holds
     memory = archived(previous, kept, now, this=stale).add(kept, now)
     assert memory.hours[hour_of(stale.time)].mean("verification") == 50.0
+
+
+# -- what is usual, and last week ------------------------------------------------------------
+
+
+def test_two_weeks_of_an_hour_make_it_learnt() -> None:
+    assert band(weekly([96.0]), "verification", T0, NEW_YORK).weeks == 1
+    assert not band(weekly([96.0]), "verification", T0, NEW_YORK).learnt
+    learnt = band(weekly([96.0, 96.2]), "verification", T0, NEW_YORK)
+    assert learnt.learnt and learnt.weeks == 2
+
+
+def test_a_flat_history_has_a_floor_so_a_wobble_is_not_unusual() -> None:
+    flat = band(weekly([96.0] * 5), "verification", T0, NEW_YORK)
+    assert (flat.low, flat.high) == (94.0, 98.0)
+    assert not flat.unusual("verification", 94.0) and flat.unusual("verification", 93.9)
+    counts = band(weekly([120.0] * 3, "added"), "added", T0, NEW_YORK)
+    assert (counts.low, counts.high) == (90.0, 150.0)  # a quarter of the median either side
+    night = band(weekly([2.0] * 3, "added"), "added", T0, NEW_YORK)
+    assert (night.low, night.high) == (0.0, 7.0)  # at least 5: a quiet night's 0 is usual
+
+
+def test_a_wide_history_makes_a_wide_band_and_an_outlier_does_not() -> None:
+    wide = band(weekly([90.0, 96.0, 93.0, 91.0, 95.0]), "verification", T0, NEW_YORK)
+    assert wide.median == 93.0 and wide.low < 86 and wide.high == 100.0  # rates stop at 100
+    odd = band(weekly([96.0, 96.1, 40.0, 96.2, 95.9]), "verification", T0, NEW_YORK)
+    assert odd.median == 96.0 and odd.low == 94.0  # one bad week does not make 60% usual
+
+
+@pytest.mark.parametrize(
+    "figure, value, unusual",
+    [
+        ("verification", 80.0, True),  # a drop in a success rate is news
+        ("verification", 100.0, False),  # a rise is not
+        ("invalid", 30.0, True),  # a rise in the invalid share is
+        ("invalid", 0.0, False),
+        ("added", 0.0, True),
+        ("added", 500.0, False),
+    ],
+)
+def test_unusual_is_the_side_that_is_bad_news(figure: str, value: float, unusual: bool) -> None:
+    usual = {"verification": 96.0, "invalid": 5.0, "added": 120.0}[figure]
+    found = band(weekly([usual] * 3, figure), figure, T0, NEW_YORK)
+    assert found.unusual(figure, value) is unusual
+
+
+def test_the_same_hour_a_week_ago_is_on_the_clock_across_a_clock_change() -> None:
+    monday = datetime(2026, 11, 2, 9, 0, tzinfo=NEW_YORK)  # EST; a week before was EDT
+    assert same_time(monday, NEW_YORK).hour == 9
+    elapsed = monday.astimezone(UTC) - same_time(monday, NEW_YORK).astimezone(UTC)
+    assert elapsed == timedelta(weeks=1, hours=1)
+    memory = Ledger().add([point(same_time(monday, NEW_YORK), verification=90.0)], monday)
+    seen = readings("sync", memory, monday, {"verification": 95.0}, NEW_YORK)
+    assert seen["ago"]["verification"] == {"value": 95.0, "before": 90.0, "change": 5.0}
+    assert f"{seen['then']:%a %H:%M %Z}" == "Mon 09:00 EDT"
+
+
+def test_an_hour_is_named_as_the_zone_reads_it() -> None:
+    """In Kolkata (UTC+5:30) an hour of the memory runs from half past."""
+    moment = datetime(2026, 10, 5, 9, 45, tzinfo=KOLKATA)
+    seen = readings("sync", Ledger(), moment, {}, KOLKATA)
+    assert f"{seen['at']:%H:%M}" == "09:30" and seen["ago"] == {} and seen["learning"] is None
+
+
+def test_the_day_so_far_beside_last_weeks_needs_the_whole_of_last_weeks_day() -> None:
+    moment = datetime(2026, 10, 12, 10, 0, tzinfo=NEW_YORK)
+    week_ago = [point(moment - timedelta(weeks=1, hours=h), added=10) for h in range(11)]
+    today_so_far = [point(moment - timedelta(hours=h), added=20) for h in range(1, 10)]
+    memory = Ledger().add([*week_ago, *today_so_far], moment)
+    assert today(memory, "added", moment, 20, NEW_YORK) == {
+        "figure": "added",
+        "value": 200,
+        "before": 110,
+        "change": 82,
+    }
+    short = Ledger().add([*week_ago[:10], *today_so_far], moment)  # begins at 1 AM last Monday
+    assert today(short, "added", moment, 20, NEW_YORK) is None
+    assert today(memory, "added", moment, None, NEW_YORK) is None  # this run has no figure
+
+
+def test_learning_says_from_when_the_hour_is_learnt() -> None:
+    seen = readings("sync", weekly([96.0]), T0, {"verification": 96.0}, NEW_YORK)
+    assert seen["learning"]["weeks"] == 1
+    assert seen["learning"]["from"] == (T0 + timedelta(weeks=1)).astimezone(NEW_YORK)
+    learnt = readings("sync", weekly([96.0, 96.0]), T0, {"verification": 96.0}, NEW_YORK)
+    assert learnt["learning"] is None and learnt["usual"]["verification"] == {
+        "low": 94.0,
+        "high": 98.0,
+    }
