@@ -12,8 +12,11 @@ import copy
 import functools
 import io
 import json
+import os
+import shutil
 import socket
 import struct
+import subprocess
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -25,6 +28,7 @@ from pathlib import Path
 from socketserver import BaseServer
 from typing import Any, BinaryIO, ClassVar, TypeVar
 
+import pytest
 import yaml
 
 from echo_notify.echo_server import EchoServer, Handler, Store
@@ -458,3 +462,35 @@ def ends_within(seconds: float, work: Callable[[], T]) -> T:
     if failed:
         raise failed[0]
     return done[0]
+
+
+MERMAID = ROOT / "build" / "mermaid"
+# A test that parses charts with the real mermaid.js, which scripts/test installs.
+needs_mermaid = pytest.mark.skipif(
+    not (MERMAID / "node_modules" / "mermaid").is_dir() or not shutil.which("node"),
+    reason="scripts/test installs mermaid.js in build/mermaid",
+)
+
+
+def mermaid_charts(markdown: str) -> list[str]:
+    """The Mermaid diagrams in a job summary."""
+    return [
+        block.removeprefix("mermaid").strip("\n")
+        for block in markdown.split("```")[1::2]
+        if block.startswith("mermaid")
+    ]
+
+
+def mermaid_parse(diagrams: list[str]) -> subprocess.CompletedProcess[str]:
+    """Each diagram parsed by mermaid.js itself (scripts/mermaid-parse.mjs): its type printed
+    on a line, or a parse error and a non-zero exit."""
+    return subprocess.run(
+        ["node", "--input-type=module"],
+        check=False,
+        input=(ROOT / "scripts" / "mermaid-parse.mjs").read_text(),
+        cwd=MERMAID,
+        env={**os.environ, "MERMAID_DIAGRAMS": json.dumps(diagrams)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

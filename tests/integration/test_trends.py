@@ -5,16 +5,13 @@ kept per report and leg, and an old snapshot without one reads as a window of on
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests.fake_github import Artifact, zipped
-from tests.helpers import EXAMPLES, GOLDEN, ROOT
+from tests.helpers import EXAMPLES, GOLDEN, mermaid_charts, mermaid_parse, needs_mermaid
 from tests.pipeline import NEW_YORK, Pipeline, Step, sync
 
 
@@ -193,37 +190,12 @@ def test_the_no_metrics_alert_says_why_in_the_summary(pipeline: Pipeline) -> Non
     assert len(kept(pipeline)["window"]) == 2  # the crash counts in the window
 
 
-MERMAID = ROOT / "build" / "mermaid"
-
-
-@pytest.mark.skipif(
-    not (MERMAID / "node_modules" / "mermaid").is_dir() or not shutil.which("node"),
-    reason="scripts/test installs mermaid.js in build/mermaid",
-)
+@needs_mermaid
 def test_the_summary_chart_parses_with_mermaid(pipeline: Pipeline) -> None:
-    charts = [
-        block.removeprefix("mermaid").strip("\n")
-        for step in a_day(pipeline)[1:]
-        for block in step.summary.split("```")[1::2]
-    ]
+    charts = [chart for step in a_day(pipeline)[1:] for chart in mermaid_charts(step.summary)]
     assert len(charts) == len(DAY) - 1
     broken = 'xychart-beta\n  x-axis ["08:00" "09:00"]\n  line [1.0, 2.0]'  # no comma
-    script = (ROOT / "scripts" / "mermaid-parse.mjs").read_text()
-
-    def parse(diagrams: list[str]) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "MERMAID_DIAGRAMS": json.dumps(diagrams)}
-        return subprocess.run(
-            ["node", "--input-type=module"],
-            check=False,
-            input=script,
-            cwd=MERMAID,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    done = parse(charts)
+    done = mermaid_parse(charts)
     assert done.returncode == 0 and done.stdout.split() == ["xychart"] * len(charts), done.stderr
-    refused = parse([broken])
+    refused = mermaid_parse([broken])
     assert refused.returncode != 0 and "Parse error" in refused.stderr

@@ -5,9 +5,6 @@ reports keep them), then the watchdog's checks with `digest-weekly`, which read 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_github import Actions, fake_actions
-from tests.helpers import GOLDEN, ROOT, ScriptedEcho
+from tests.helpers import GOLDEN, ScriptedEcho, mermaid_charts, mermaid_parse, needs_mermaid
 from tests.pipeline import (
     PIPELINES,
     WEEKLY_MORNING,
@@ -186,32 +183,11 @@ def test_a_bug_in_the_weekly_digest_costs_it_only(
     assert check(dog, MONDAY + timedelta(hours=1)).outputs["digest-weekly-id"]  # tried again
 
 
-MERMAID = ROOT / "build" / "mermaid"
-
-
-@pytest.mark.skipif(
-    not (MERMAID / "node_modules" / "mermaid").is_dir() or not shutil.which("node"),
-    reason="scripts/test installs mermaid.js in build/mermaid",
-)
+@needs_mermaid
 def test_the_weekly_chart_parses_with_mermaid(dog: Watchdog) -> None:
-    summary = check(dog, MONDAY).summary
-    charts = [
-        block.removeprefix("mermaid").strip("\n")
-        for block in summary.split("```")[1::2]
-        if block.startswith("mermaid")
-    ]
+    charts = mermaid_charts(check(dog, MONDAY).summary)
     assert len(charts) == 1 and "line [" in charts[0]
-    script = (ROOT / "scripts" / "mermaid-parse.mjs").read_text()
-    done = subprocess.run(
-        ["node", "--input-type=module"],
-        check=False,
-        input=script,
-        cwd=MERMAID,
-        env={**os.environ, "MERMAID_DIAGRAMS": json.dumps(charts)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = mermaid_parse(charts)
     assert done.returncode == 0 and done.stdout.split() == ["xychart"], done.stderr
 
 

@@ -17,7 +17,14 @@ import pytest
 
 from echo_notify.state import Snapshot
 from tests.fake_github import fake_actions
-from tests.helpers import EXAMPLES, ScriptedEcho, running
+from tests.helpers import (
+    EXAMPLES,
+    ScriptedEcho,
+    mermaid_charts,
+    mermaid_parse,
+    needs_mermaid,
+    running,
+)
 from tests.pipeline import NEW_YORK, Pipeline, Step
 
 START = datetime(2026, 10, 5, 0, 0, tzinfo=NEW_YORK)  # a Monday
@@ -30,6 +37,7 @@ RISE = WEEK5 + timedelta(days=2, hours=2)  # Wednesday 2 AM: 99.0% at night
 FEW = WEEK5 + timedelta(days=3, hours=12)  # Thursday noon: 30 leads instead of ~120
 LOUD = WEEK5 + timedelta(days=4, hours=10)  # Friday 10 AM: 92.0% with `unusual: warning`
 AFTER = LOUD + EVERY
+HELD = [WEEK5 + timedelta(days=5, hours=h) for h in (10, 12, 14)]  # Saturday: 92.0% for hours
 PROBLEMS = {"unusual": "warning", "notify-on": "problems"}
 SPECIAL: dict[datetime, tuple[float | None, int | None, dict[str, str]]] = {
     DROP: (92.0, None, {}),
@@ -37,6 +45,8 @@ SPECIAL: dict[datetime, tuple[float | None, int | None, dict[str, str]]] = {
     FEW: (None, 30, {}),
     LOUD: (92.0, None, PROBLEMS),
     AFTER: (None, None, PROBLEMS),
+    **{moment: (92.0, None, PROBLEMS) for moment in HELD},
+    HELD[-1] + EVERY: (None, None, PROBLEMS),
 }
 
 
@@ -122,7 +132,7 @@ def test_quiet_nights_and_weekends_are_not_unusual(
     120, across the clock change too: only the runs week 5 made odd are flagged."""
     steps, _ = weeks
     flagged = {moment for moment, step in steps.items() if lines(step, "🔎")}
-    assert flagged == {DROP, FEW, LOUD}
+    assert flagged == {DROP, FEW, LOUD, HELD[0], HELD[2]}  # HELD[1] was quiet: a reminder
 
 
 def test_a_drop_is_unusual_and_a_rise_is_not(
@@ -146,8 +156,24 @@ def test_unusual_as_a_warning_is_posted_and_its_end_too(
     loud, after = steps[LOUD], steps[AFTER]
     assert loud.outputs["severity"] == "warning" and loud.outputs["posted"] == "true"
     assert "🔎 Unusual for a Friday at 10 AM: verification 92.0%" in loud.content
+    assert "> [!WARNING]" in loud.summary
+    assert "> - Verification 92.0% is unusual for a Friday at 10 AM (usually " in loud.summary
+    assert "is unusual for" not in steps[DROP].summary  # information only: no alert there
     assert after.outputs["severity"] == "ok" and after.outputs["posted"] == "true"
     assert "✅" in after.content.splitlines()[0] or "back to normal" in after.content.lower()
+
+
+def test_an_unusual_hour_that_goes_on_is_a_reminder(
+    weeks: tuple[dict[datetime, Step], Pipeline],
+) -> None:
+    steps, _ = weeks
+    posted = [steps[moment].outputs["posted"] for moment in HELD]
+    assert posted == ["true", "false", "true"]  # new; told 2 h ago; `remind-every: 4h`
+    assert lines(steps[HELD[-1]], "🔁") == [
+        "🔁 Still: verification unusual for the hour since 10:00 AM "
+        "(3rd sync with problems in a row)"
+    ]
+    assert "Back to normal" in steps[HELD[-1] + EVERY].content
 
 
 def test_the_summary_charts_the_usual_band(weeks: tuple[dict[datetime, Step], Pipeline]) -> None:
@@ -156,6 +182,16 @@ def test_the_summary_charts_the_usual_band(weeks: tuple[dict[datetime, Step], Pi
     chart = summary.split("```mermaid", 1)[1].split("```", 1)[0]
     assert "grey: usual for the weekday and hour" in chart
     assert len(re.findall(r"^\s+line \[", chart, re.M)) == 3
+
+
+@needs_mermaid
+def test_the_chart_with_its_band_parses_with_mermaid(
+    weeks: tuple[dict[datetime, Step], Pipeline],
+) -> None:
+    steps, _ = weeks
+    charts = [mermaid_charts(steps[moment].summary)[0] for moment in (DROP, FEW, LOUD)]
+    done = mermaid_parse(charts)
+    assert done.returncode == 0 and done.stdout.split() == ["xychart"] * 3, done.stderr
 
 
 def test_five_weeks_of_memory_are_small(weeks: tuple[dict[datetime, Step], Pipeline]) -> None:
