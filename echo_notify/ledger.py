@@ -25,6 +25,17 @@ AHEAD = timedelta(days=1)  # a run stamped later than this after the run that ke
 WORST = {"verification": min, "deletion": min, "invalid": max, "utilization": max}
 
 
+YEARS = (2000, 2999)  # the times a snapshot keeps, and so the metrics file's timestamps
+
+
+def keepable(stamp: datetime) -> bool:
+    """A time the history can keep: far from the ends of the calendar in any zone."""
+    try:
+        return YEARS[0] <= stamp.astimezone(UTC).year <= YEARS[1]
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the calendar's end in UTC
+        return False
+
+
 def hour_of(moment: datetime) -> datetime:
     """The UTC hour a moment falls in."""
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
@@ -70,15 +81,16 @@ class Ledger:
     hours: Mapping[datetime, Hour] = field(default_factory=dict)
 
     def add(self, points: Iterable[Point], now: datetime) -> Ledger:
-        """With ``points`` added by their own time (a stale file's run in its hour); hours
-        more than SPAN before ``now`` dropped, and runs stamped far ahead of it not kept."""
+        """With ``points`` added by their own time (a stale file's run in its hour), but those
+        it holds already (not `counted`); hours more than SPAN before ``now`` dropped, and runs
+        stamped far ahead of it not kept."""
         hours = dict(self.hours)
         for point in points:
-            if point.time - now <= AHEAD:
+            if point.counted and point.time - now <= AHEAD:
                 at = hour_of(point.time)
                 hours[at] = hours.get(at, Hour()).plus(point)
-        oldest = hour_of(now) - SPAN * HOUR
-        return Ledger({at: hours[at] for at in sorted(hours) if at > oldest})
+        oldest, latest = hour_of(now) - SPAN * HOUR, hour_of(now + AHEAD)
+        return Ledger({at: hours[at] for at in sorted(hours) if oldest < at <= latest})
 
     @property
     def start(self) -> datetime | None:
@@ -119,6 +131,8 @@ class Ledger:
         start = datetime.fromisoformat(data["start"])
         if start.tzinfo is None or start != hour_of(start):
             raise ValueError("the ledger's start is not an hour in UTC")
+        if not keepable(start):
+            raise ValueError(f"the ledger's start is out of range ({data['start']})")
         runs, problems = _column(data, "runs"), _column(data, "problems")
         size = len(runs)
         if not 0 < size <= LIMIT or len(problems) != size:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import MetricsError
-from .state import YEARS, keepable
+from .ledger import YEARS, keepable
 from .text import SECRETS, redact
 
 Report = Literal["sync", "drain", "poll"]

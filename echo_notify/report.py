@@ -24,6 +24,7 @@ from .state import (
     archived,
     attempted,
     carried,
+    counted,
     remembered,
 )
 from .text import tenths
@@ -135,7 +136,9 @@ def build(metrics: Metrics, ctx: Context) -> Model:
     unjudged = _unjudged(levels, metrics.problems, placeholder=bool(own.get("handover")))
     stale = ctx.now - metrics.timestamp > STALE
     past = remembered(ctx.previous, ctx.run_id, ctx.now)  # every earlier run, by the hour
-    readings = weeks.readings(metrics.report, past, metrics.timestamp, figures, ctx.timezone)
+    new = counted(ctx.previous, ctx.run_id, ctx.attempt, metrics.timestamp, figures)
+    shown = figures if new else {**figures, weeks.TOTALS[metrics.report]: None}  # no day total
+    readings = weeks.readings(metrics.report, past, metrics.timestamp, shown, ctx.timezone)
     unusual = ",".join(u["figure"] for u in readings["unusual"]) if ctx.unusual == "warning" else ""
     if ctx.job_status != "success" or "critical" in known:
         severity: Level = "critical"
@@ -156,6 +159,7 @@ def build(metrics: Metrics, ctx: Context) -> Model:
         levels=levels,
         run=ctx.run_id,
         cancelled=ctx.job_status == "cancelled",
+        counted=new,
     )
     window = carried(ctx.previous, point)
     causes = {

@@ -10,11 +10,11 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from .choices import NotifyOn
-from .ledger import Ledger
+from .ledger import Ledger, keepable
 
 Level = Literal["ok", "warning", "critical"]
 LEVELS = ("ok", "warning", "critical")
@@ -114,9 +114,13 @@ class Point:
     levels: dict[str, Level | None]
     run: str = ""  # the run's id: a re-run takes its place
     cancelled: bool = False  # the job was cancelled (`failed` too)
+    # False: the long memory has this run already (a re-run of a run the window no longer
+    # holds, a stale file read again): shown, never added up again.
+    counted: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
+            **({} if self.counted else {"counted": False}),
             "time": self.time.isoformat(),
             "severity": self.severity,
             "failed": self.failed,
@@ -138,6 +142,7 @@ class Point:
             levels={str(k)[:KEY]: _level(v) for k, v in _object(data, "levels").items()},
             run=str(data.get("run", ""))[:KEY],
             cancelled=data.get("cancelled") is True,
+            counted=data.get("counted") is not False,
         )
 
 
@@ -301,12 +306,26 @@ def archived(
     return previous.ledger.add(gone, now)
 
 
+def counted(
+    previous: Snapshot | None, run_id: str, attempt: int, time: datetime, figures: dict[str, Any]
+) -> bool:
+    """Whether this run adds to the long memory: not when the memory has it already, as a
+    re-run of a run the window no longer holds, or as a file an earlier run read (the same
+    time and figures: a stale file read again)."""
+    if previous is None:
+        return True
+    if attempt > 1 and attempted(previous, run_id) is None:
+        return False
+    return not any(p.time == time and p.figures == figures for p in previous.runs)
+
+
 def remembered(previous: Snapshot | None, run_id: str, now: datetime) -> Ledger:
     """Every run the previous snapshot knows, by the hour (its long memory and its window),
     but this run's earlier attempt: what this run is compared with."""
     if previous is None:
         return Ledger()
-    return previous.ledger.add((p for p in previous.runs if not (run_id and p.run == run_id)), now)
+    earlier = (p for p in previous.runs if not (run_id and p.run == run_id))
+    return previous.ledger.add(earlier, now)
 
 
 def attempted(previous: Snapshot | None, run_id: str) -> Point | None:
@@ -331,17 +350,6 @@ def _time(value: Any) -> datetime:
     if not keepable(stamp):
         raise ValueError(f"a time out of range ({value})")
     return stamp
-
-
-YEARS = (2000, 2999)  # the times a snapshot keeps, and so the metrics file's timestamps
-
-
-def keepable(stamp: datetime) -> bool:
-    """A time the history can keep: far from the ends of the calendar in any zone."""
-    try:
-        return YEARS[0] <= stamp.astimezone(UTC).year <= YEARS[1]
-    except OverflowError:  # 9999-12-31T23:00-05:00 is past the calendar's end in UTC
-        return False
 
 
 def _level(value: Any, required: bool = False) -> Level | None:

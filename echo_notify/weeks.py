@@ -10,7 +10,7 @@ from datetime import datetime, time, tzinfo
 from statistics import median
 from typing import Any
 
-from .ledger import WEEK, Ledger, hour_of
+from .ledger import HOUR, WEEK, Ledger, hour_of
 from .text import tenths
 
 # The figures each report holds up against their usual values: its key rate, then the run's
@@ -149,30 +149,47 @@ def today(
     past: Ledger, figure: str, moment: datetime, value: float | None, zone: tzinfo
 ) -> dict[str, Any] | None:
     """The day's total of ``figure`` so far (from midnight in ``zone`` to ``moment``, this
-    run's ``value`` included) beside the same weekday's a week before to the same hour: None
-    unless the memory reaches back to that day's start and both days have the figure."""
-    local = moment.astimezone(zone)
-    midnight = datetime.combine(local.date(), time(), tzinfo=zone)
+    run's ``value`` included) beside the same weekday's a week before to the same point: the
+    whole hours before this run's hour on both days, then this hour's runs so far beside as
+    many of last week's (its share of that hour). A day starts at its first whole UTC hour
+    (in a zone half an hour off UTC, the half hour before it is the day before's). None unless
+    the memory reaches back to last week's day and both days have the figure."""
     then = same_time(moment, zone)
+    first, first_then = _first_hour(moment, zone), _first_hour(then, zone)
     start = past.start
-    if value is None or start is None or start > hour_of(midnight - WEEK):
+    if value is None or start is None or start > first_then:
         return None
-    so_far = (_total(past, figure, midnight, moment) or 0) + value
-    before = _total(past, figure, datetime.combine(then.date(), time(), tzinfo=zone), then)
-    if before is None:
+    hour, hour_then = hour_of(moment), hour_of(then)
+    earlier = past.hours.get(hour) if hour >= first else None
+    runs = (earlier.counts.get(figure, 0) if earlier else 0) + 1  # this hour's, so far
+    so_far = _total(past, figure, first, hour) + (earlier.sums.get(figure, 0) if earlier else 0)
+    last = past.hours.get(hour_then) if hour_then >= first_then else None
+    share = min(1.0, runs / last.counts[figure]) if last and last.counts.get(figure) else 0.0
+    before = _total(past, figure, first_then, hour_then) + (
+        last.sums[figure] * share if last and share else 0
+    )
+    known = any(
+        first_then <= at <= hour_then and h.counts.get(figure) for at, h in past.hours.items()
+    )
+    if not known:
         return None
+    so_far += value
     change = round((so_far - before) / before * 100) if before else None
     return {"figure": figure, "value": so_far, "before": before, "change": change}
 
 
-def _total(memory: Ledger, figure: str, start: datetime, end: datetime) -> float | None:
-    first, last = hour_of(start), hour_of(end)
-    totals = [
-        total
-        for at, hour in memory.hours.items()
-        if first <= at <= last and (total := hour.total(figure)) is not None
-    ]
-    return sum(totals) if totals else None
+def _first_hour(moment: datetime, zone: tzinfo) -> datetime:
+    """The first whole UTC hour of ``moment``'s day in ``zone``."""
+    midnight = datetime.combine(moment.astimezone(zone).date(), time(), tzinfo=zone)
+    first = hour_of(midnight)
+    return first if first == midnight else first + HOUR
+
+
+def _total(memory: Ledger, figure: str, first: datetime, before: datetime) -> float:
+    """The figure's sum over the hours from ``first`` up to ``before`` (not included)."""
+    return sum(
+        hour.sums.get(figure, 0) for at, hour in memory.hours.items() if first <= at < before
+    )
 
 
 def as_shown(figure: str, value: float) -> float:
