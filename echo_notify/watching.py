@@ -6,21 +6,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import digest, report, watchdog
 from .config import Config
-from .echo import Echo
 from .errors import DeliveryError, InputError
 from .github import Runner, api_client, run_link
 from .posting import Recalled, Result, conclude
 from .render import WHOLE, compose, render, slack_entities
 
+if TYPE_CHECKING:
+    from .echo import Echo
+
 
 def watch(
     config: Config,
     runner: Runner,
-    echo: Echo,
+    echo: Callable[[], Echo],
     *,
     recall: Callable[[str], Recalled],
     now: datetime,
@@ -96,7 +98,7 @@ def watch(
 def send_digest(
     config: Config,
     runner: Runner,
-    echo: Echo,
+    echo: Callable[[], Echo],
     result: Result,
     variables: Callable[[], dict[str, Any]],
 ) -> bool:
@@ -117,7 +119,11 @@ def send_digest(
 
 
 def post_digest(
-    config: Config, runner: Runner, echo: Echo, variables: dict[str, Any], result: Result
+    config: Config,
+    runner: Runner,
+    echo: Callable[[], Echo],
+    variables: dict[str, Any],
+    result: Result,
 ) -> bool:
     """Render the digest, show it in the log and the summary, and deliver it."""
     title, content = compose("digest.j2", variables, config.format)
@@ -127,7 +133,7 @@ def post_digest(
     if config.dry_run:
         return False
     try:
-        delivery = echo.deliver(title, content, config.recipients)
+        delivery = echo().deliver(title, content, config.recipients)
     except DeliveryError as exc:
         result.digest_failed = True
         again = (
