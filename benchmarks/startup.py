@@ -5,7 +5,7 @@
 1. `docker run` of a dry run, the way the runner runs the action, against
    `docker run <image> python -c pass` (target: at most +150 ms).
 2. `python entrypoint.py` delivering one report to the local Echo, against the floor: the
-   interpreter, `import requests` and the same two POSTs on loopback (target: at most 1.5x).
+   interpreter, `import requests` and the same two POSTs on loopback (target: at most 1.25x).
    As the image ships it: templates compiled beforehand (`python -m echo_notify.render`; the
    folder is removed afterwards when it was not there before).
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets as random_tokens
-import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Literal, TextIO
 
@@ -84,7 +83,8 @@ class Runner:
             return
         lines = []
         for name, value in outputs.items():
-            delimiter = f"ghadelimiter_{uuid.uuid4()}"
+            # As random as the toolkit's uuid4, without importing uuid (and platform): a few ms.
+            delimiter = f"ghadelimiter_{random_tokens.token_hex(16)}"
             # No redaction: outputs carry no secrets by construction, and redacting a short
             # token would corrupt a value that merely contains it.
             lines.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")

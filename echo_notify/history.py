@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import io
 import itertools
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import requests
 
 from . import cancel
 from .errors import CorruptError, HistoryError, SharedNameError
@@ -189,6 +186,8 @@ def fetch(client: Github, url: str) -> bytes:
     location = headers.get("location", "")
     if status != 302 or not location.startswith(("https://", "http://127.0.0.1:")):
         raise HistoryError(f"the artifact download answered HTTP {status}, not a redirect")
+    import requests  # noqa: PLC0415 -- loaded by PyGithub already; a dry run reads no history
+
     data = bytearray()
     with requests.get(location, stream=True, timeout=(5, 10), allow_redirects=False) as answer:
         if answer.status_code != 200:
@@ -204,6 +203,8 @@ def fetch(client: Github, url: str) -> bytes:
 
 def unzip(data: bytes, kind: str) -> Snapshot:
     """The `<kind>.json` snapshot in an artifact's zip, read strictly (a HistoryError)."""
+    import zipfile  # noqa: PLC0415 -- only with the API: a dry run reads no snapshot
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             member = archive.getinfo(f"{kind}.json")

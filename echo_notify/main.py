@@ -6,23 +6,22 @@ from __future__ import annotations
 import os
 import sys
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any, TextIO
-
-import requests
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import cancel
 from .config import Config, enabled, github_context, load_config
-from .echo import Echo, Policy
 from .errors import ActionError, DeliveryError, InputError
 from .github import Runner, job_link
 from .posting import Result, previous_snapshot, without_history_on_ghes
 from .render import WHOLE, Safe, render
 from .reporting import action
 from .text import SECRETS
+
+if TYPE_CHECKING:
+    from .echo import Echo
 
 
 def finish(
@@ -91,8 +90,9 @@ def main(
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = NOW,
 ) -> int:
-    """The process: real clients built here and handed to ``action`` (or to ``watch`` when
-    ``argv`` is `watchdog`, as the watchdog action runs the image); tests may pass a clock."""
+    """The process: real clients built here (Echo's at the first post, `connect`) and handed to
+    ``action`` (or to ``watch`` when ``argv`` is `watchdog`, as the watchdog action runs the
+    image); tests may pass a clock."""
     watching = list(argv) == ["watchdog"]
     SECRETS.set(())  # this run's, once the inputs are read (a test may run main() again)
     env = os.environ if env is None else env
@@ -110,15 +110,7 @@ def main(
                 SECRETS.set(config.secrets)  # redacted from all that is shown, before any cut
                 runner.mask(config.secrets)
                 config = without_history_on_ghes(config, runner)
-                echo = Echo(
-                    config.echo_url,
-                    config.echo_token,
-                    session=requests.Session(),
-                    policy=Policy(deadline=config.timeout_seconds),
-                    log=runner.log,
-                    clock=clock,
-                    sleep=sleep,
-                )
+                echo = cache(partial(connect, config, runner, clock, sleep))  # at the first post
                 recall = partial(previous_snapshot, config, runner)
                 if watching:
                     from .watching import watch  # noqa: PLC0415 -- the watchdog's code, only for it
@@ -142,9 +134,31 @@ def main(
         failure = exc
     except Exception as exc:  # noqa: BLE001 -- a bug must not break the user's pipeline
         if runner.ctx.debug:  # RUNNER_DEBUG=1
+            import traceback  # noqa: PLC0415 -- only for a bug, shown in debug
+
             runner.debug("".join(traceback.format_exception(exc)))
         failure = ActionError(f"Unexpected internal error ({type(exc).__name__}); report it.")
     return cancel.exit_code(finish(config, runner, result, failure))
+
+
+def connect(
+    config: Config, runner: Runner, clock: Callable[[], float], sleep: Callable[[float], None]
+) -> Echo:
+    """The Echo client, which main() builds at the first post: a dry run posts nothing, so it
+    never loads requests (over half of its start-up)."""
+    import requests  # noqa: PLC0415 -- see above
+
+    from .echo import Echo, Policy  # noqa: PLC0415 -- it imports requests
+
+    return Echo(
+        config.echo_url,
+        config.echo_token,
+        session=requests.Session(),
+        policy=Policy(deadline=config.timeout_seconds),
+        log=runner.log,
+        clock=clock,
+        sleep=sleep,
+    )
 
 
 def utf8(stream: TextIO) -> TextIO:

@@ -4,15 +4,13 @@ the look-up of the previous run's snapshot. Both flows (`reporting`, `watching`)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from . import cancel, history, report, state
 from .config import Config
-from .echo import Echo
 from .errors import (
     DeliveryError,
     HistoryError,
@@ -24,6 +22,11 @@ from .errors import (
 from .github import Runner, api_client
 from .render import compose, render, slack_entities
 from .state import REASONS, Decision, Quiet, Snapshot
+
+if TYPE_CHECKING:
+    import requests
+
+    from .echo import Echo
 
 HEARTBEAT_LIMIT = 15.0  # seconds for the dead-man ping, whatever the check's host does
 
@@ -78,7 +81,7 @@ class Result:
 def conclude(
     config: Config,
     runner: Runner,
-    echo: Echo,
+    echo: Callable[[], Echo],
     model: report.Model,
     result: Result,
     *,
@@ -128,7 +131,7 @@ def conclude(
         if keeps_history(config) and found.keeps(decision.after(outcome)):
             keep(config, runner, model, outcome, decision, result=result)
     if config.heartbeat_url and outcome in ("delivered", "quiet") and model.current:
-        heartbeat(config.heartbeat_url, echo.session, runner)
+        heartbeat(config.heartbeat_url, echo().session, runner)
     if broken:
         raise broken
 
@@ -258,6 +261,7 @@ def previous_snapshot(config: Config, runner: Runner, kind: str) -> Recalled:
 
 def heartbeat(url: str, session: requests.Session, runner: Runner) -> None:
     """Ping the outside dead-man check; a failed ping is a notice, never a failure."""
+    import requests  # noqa: PLC0415 -- loaded with the Echo client already (echo().session)
 
     def ping() -> int:
         with session.get(url, timeout=(5, 10), allow_redirects=False, stream=True) as answer:
@@ -280,7 +284,7 @@ def heartbeat(url: str, session: requests.Session, runner: Runner) -> None:
 def publish(
     config: Config,
     runner: Runner,
-    echo: Echo,
+    echo: Callable[[], Echo],
     model: report.Model,
     result: Result,
     *,
@@ -350,7 +354,7 @@ def message(
 def deliver(
     config: Config,
     runner: Runner,
-    echo: Echo,
+    echo: Callable[[], Echo],
     message: tuple[str, str],
     result: Result,
     *,
@@ -360,7 +364,7 @@ def deliver(
     failure) what became of it; a report's failed delivery raises."""
     title, content = message
     try:
-        delivery = echo.deliver(title, content, config.recipients)
+        delivery = echo().deliver(title, content, config.recipients)
     except DeliveryError as exc:
         if alert_for is None:
             raise

@@ -13,14 +13,15 @@ import functools
 import re
 import signal
 import threading
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import jinja2
+from jinja2.bccache import Bucket
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -31,7 +32,7 @@ from .text import SECRETS, clean, cut, one_line, redact, scrub, tenths
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Compiled templates, filled when the image is built (`python -m echo_notify.render`): a run
-# then loads them instead of compiling (~40 ms a format). Absent in a checkout: no cache.
+# then loads them instead of compiling (~40 ms). Absent in a checkout: compiled at first use.
 COMPILED = TEMPLATES.parent / "templates-compiled"
 UNKNOWN = "n/a"
 # How much of each list and value a message shows; the compact set when it would not fit.
@@ -268,6 +269,33 @@ def _number_size(value: Any) -> float:
     return abs(value) if isinstance(value, (int, float)) else 0
 
 
+class SharedCode(jinja2.FileSystemBytecodeCache):
+    """Each template's code, read (or compiled) once for every format: the code is the same
+    for all of them (a test keeps it so). Kept in COMPILED too, when the folder exists."""
+
+    def __init__(self) -> None:
+        super().__init__(str(COMPILED))
+        self.code: dict[tuple[str, str], CodeType] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        bucket.code = self.code.get((bucket.key, bucket.checksum))
+        if bucket.code is None and COMPILED.is_dir():
+            super().load_bytecode(bucket)  # a stale file leaves the bucket empty
+            self.keep(bucket)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        if COMPILED.is_dir():
+            super().dump_bytecode(bucket)
+        self.keep(bucket)
+
+    def keep(self, bucket: Bucket) -> None:
+        if bucket.code is not None:
+            self.code[bucket.key, bucket.checksum] = bucket.code
+
+
+SHARED_CODE = SharedCode()
+
+
 @functools.lru_cache(maxsize=8)  # compiling the templates is most of a run's time
 def environment(fmt: Fmt, user_dir: Path | None = None) -> jinja2.Environment:
     form = Format(fmt)
@@ -280,7 +308,7 @@ def environment(fmt: Fmt, user_dir: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
         autoescape=False,  # Jinja's autoescape is HTML-only; `finalize` escapes per format.
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(COMPILED)) if COMPILED.is_dir() else None,
+        bytecode_cache=SHARED_CODE,
     )
     filters: dict[str, Callable[..., Any]] = {
         "count": count,
@@ -408,6 +436,8 @@ def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
 
 
 def _line(exc: BaseException, path: Path) -> str:
+    import traceback  # noqa: PLC0415 -- only for a broken template
+
     lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
     return f", line {lines[-1]}" if lines else ""
 

@@ -6,20 +6,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from . import metrics as metrics_file
 from . import report
 from .config import Config
-from .echo import Echo
 from .errors import MetricsError
 from .github import Runner, run_link
 from .posting import Recalled, Result, conclude
+
+if TYPE_CHECKING:
+    from .echo import Echo
 
 
 def action(
     config: Config,
     runner: Runner,
-    echo: Echo,
+    echo: Callable[[], Echo],
     *,
     find_job_link: Callable[[], str | None],
     recall: Callable[[str], Recalled],

@@ -8,21 +8,23 @@ import functools
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import digest, report, watchdog, weekly
 from .config import WEEKDAYS, Config
-from .echo import Echo
 from .errors import DeliveryError, InputError
 from .github import Runner, api_client, run_link
 from .posting import Recalled, Result, conclude
 from .render import WHOLE, compose, render, slack_entities
 
+if TYPE_CHECKING:
+    from .echo import Echo
+
 
 def watch(
     config: Config,
     runner: Runner,
-    echo: Echo,
+    echo: Callable[[], Echo],
     *,
     recall: Callable[[str], Recalled],
     now: datetime,
@@ -104,7 +106,7 @@ def watch(
 def due_digest(
     config: Config,
     runner: Runner,
-    echo: Echo,
+    echo: Callable[[], Echo],
     result: Result,
     variables: Callable[[], dict[str, Any]],
     *,
@@ -135,7 +137,7 @@ def due_digest(
 def send_digest(
     config: Config,
     runner: Runner,
-    echo: Echo,
+    echo: Callable[[], Echo],
     result: Result,
     variables: Callable[[], dict[str, Any]],
     *,
@@ -161,7 +163,7 @@ def send_digest(
 def post_digest(
     config: Config,
     runner: Runner,
-    echo: Echo,
+    echo: Callable[[], Echo],
     variables: dict[str, Any],
     result: Result,
     *,
@@ -181,7 +183,7 @@ def post_digest(
     if config.dry_run:
         return False
     try:
-        delivery = echo.deliver(title, content, config.recipients)
+        delivery = echo().deliver(title, content, config.recipients)
     except DeliveryError as exc:
         result.digest_failed = True
         again = (

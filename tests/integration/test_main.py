@@ -389,6 +389,53 @@ def test_entrypoint_as_a_process(echo: ScriptedEcho, workspace: Path, files: Pat
     assert_no_secret(done.stdout)
 
 
+def imported(env: dict[str, str], cwd: Path) -> set[str]:
+    """Every module `python entrypoint.py` imported (and their packages), as -X importtime
+    lists them; the run itself must succeed."""
+    env["PATH"] = os.environ["PATH"]
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "entrypoint.py")],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if "|" in line}
+    return names | {name.split(".")[0] for name in names}
+
+
+# Start-up is most of a dry run's time: what a run does not need, it must not import.
+WATCHDOG_CODE = {"echo_notify.watching", "echo_notify.watchdog", "echo_notify.digest"}
+SCHEDULES = {"echo_notify.schedule", "cron_descriptor", "cronsim"}
+
+
+def test_a_dry_run_imports_no_http_client_api_client_or_watchdog(
+    workspace: Path, files: Path
+) -> None:
+    # A token and `history: true` (the default): a real run would read the API with them.
+    env = runner_env(
+        workspace, files, {"metrics-file": "sync.json", "dry-run": "true"}, github_token=GH_TOKEN
+    )
+    modules = imported(env, workspace)
+    assert "echo_notify.main" in modules and "jinja2" in modules  # the list is the real one
+    assert parse_outputs((files / "set_output").read_text())["report"] == "sync"
+    unwanted = {"github", "requests", "urllib3", "hypothesis", *WATCHDOG_CODE, *SCHEDULES}
+    assert modules & unwanted == set()
+
+
+def test_a_delivery_without_api_calls_imports_no_pygithub(
+    echo: ScriptedEcho, workspace: Path, files: Path
+) -> None:
+    # No token: no history look-up, no job link; the report is delivered all the same.
+    env = runner_env(workspace, files, {"metrics-file": "sync.json", "echo-url": echo.url})
+    modules = imported(env, workspace)
+    assert "requests" in modules and echo.sends == ["msg_1"]
+    assert modules & {"github", "hypothesis", *WATCHDOG_CODE, *SCHEDULES} == set()
+
+
 def test_job_link_from_the_github_api(echo: ScriptedEcho, workspace: Path, files: Path) -> None:
     job_url = "https://github.com/acme/cold-email/actions/runs/123456/job/777"
     job = {"status": "in_progress", "runner_name": "GitHub Actions 7", "html_url": job_url}

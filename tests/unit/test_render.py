@@ -11,6 +11,7 @@ import pytest
 from echo_notify.errors import TemplateError
 from echo_notify.main import main
 from echo_notify.render import (
+    TEMPLATES,
     TITLE_LIMIT,
     Format,
     Safe,
@@ -18,6 +19,7 @@ from echo_notify.render import (
     count,
     decimal,
     duration,
+    environment,
     escape_markdown,
     escape_slack,
     fit,
@@ -356,3 +358,17 @@ def test_unknown_deletions_never_run_into_numbers(
 @pytest.mark.parametrize(("value", "shown"), [(-0.0, "0"), (0, "0"), (-0, "0"), (12.0, "12")])
 def test_minus_zero_is_zero(value: float, shown: str) -> None:
     assert count(value) == shown
+
+
+def test_every_format_compiles_a_template_to_the_same_code() -> None:
+    # The formats' environments share each template's code (render.SharedCode): the format
+    # must show only at run time, through the filters and `finalize`, never in the code.
+    slack, markdown = environment("slack"), environment("markdown")
+    for path in sorted(TEMPLATES.glob("*.j2")):
+        source = path.read_text()
+        code = slack.compile(source, path.name, str(path), raw=True)
+        assert code == markdown.compile(source, path.name, str(path), raw=True), path.name
+    # A setting that did change the code (here, no `finalize`) is caught:
+    plain = environment("slack").overlay(finalize=None)
+    sync = (TEMPLATES / "sync.j2").read_text()
+    assert plain.compile(sync, raw=True) != slack.compile(sync, raw=True)
