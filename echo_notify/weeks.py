@@ -120,7 +120,7 @@ def readings(
             if found.unusual(figure, value):
                 unusual.append({"figure": figure, "value": value, **usual[figure]})
     learning = None
-    if known and min(known) < LEARNED:
+    if known and min(known) < LEARNED and past.start is not None:  # history on, and read
         weeks = min(known)
         learning = {
             "weeks": weeks,

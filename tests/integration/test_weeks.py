@@ -96,7 +96,9 @@ def test_the_first_week_compares_with_nothing(weeks: tuple[dict[datetime, Step],
     first_week = [step for moment, step in steps.items() if moment < START + timedelta(weeks=1)]
     assert all(step.code == 0 for step in steps.values())
     assert not any(lines(step, "📅") or lines(step, "🔎") for step in first_week)
-    assert "| Same hour last week (Mon 8 AM) |" in steps[START + timedelta(hours=8)].summary
+    assert "Same hour last week" not in steps[START + timedelta(hours=8)].summary
+    a_week_later = steps[START + timedelta(weeks=1, hours=8)].summary
+    assert "| Same hour last week (Mon 8 AM) | Usual for this hour |" in a_week_later
 
 
 def test_a_week_later_each_report_says_how_it_compares(
@@ -203,3 +205,12 @@ def test_five_weeks_of_memory_are_small(weeks: tuple[dict[datetime, Step], Pipel
     memory = snapshot.ledger.add(snapshot.runs, snapshot.time)
     assert sum(hour.runs for hour in memory.hours.values()) == 5 * 7 * 12
     assert len(archive) < 32 * 1024
+
+
+def test_without_history_nothing_is_learnt_or_compared(pipeline: Pipeline) -> None:
+    """`history: false` keeps no memory: no week columns, and no learning notice forever."""
+    for hours in (0, 2):
+        moment = START + timedelta(weeks=1, hours=hours)
+        step = pipeline.run(sync_at(moment, None, None), 0, when=moment, history="false")
+    assert step.code == 0 and "Still learning" not in step.summary
+    assert "Same hour last week" not in step.summary and not lines(step, "📅")
