@@ -7,6 +7,7 @@ gets a reason for one notice, and nothing else changes.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from . import cancel
+from . import cancel, state
 from .errors import CorruptError, HistoryError, SharedNameError
 from .state import Snapshot
 
@@ -150,13 +151,20 @@ def _newest(
                 newest = found  # the snapshot kept last: a re-run of an older run's too
     if newest is None:
         return None
+    passed |= {newest.id}
     try:
-        return _download(client, newest, names)
+        snapshot = _download(client, newest, names)
     except CorruptError:
-        older = _newest(client, runs, run_id, attempt, names=names, passed=passed | {newest.id})
+        older = _newest(client, runs, run_id, attempt, names=names, passed=passed)
         if older is None:
             raise
         return older
+    if snapshot.blind:  # kept after a failed look-up: joined to the last one before it
+        with contextlib.suppress(CorruptError):
+            before = _newest(client, runs, run_id, attempt, names=names, passed=passed)
+            if before is not None and before.kind == snapshot.kind:
+                return state.resumed(snapshot, before)
+    return snapshot
 
 
 def _artifacts(

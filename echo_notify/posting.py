@@ -129,7 +129,7 @@ def conclude(
         raise
     finally:
         if keeps_history(config) and found.keeps(decision.after(outcome)):
-            keep(config, runner, model, outcome, decision, result=result)
+            keep(config, runner, model, outcome, decision, result=result, blind=found.unread)
     if config.heartbeat_url and outcome in ("delivered", "quiet") and model.current:
         heartbeat(config.heartbeat_url, echo().session, runner)
     if broken:
@@ -187,9 +187,12 @@ def keep(
     decision: Decision,
     *,
     result: Result,
+    blind: bool = False,
 ) -> None:
     """Leave this run's snapshot for the composite to upload (the `history-artifact` output
-    names it); a failure costs the next run its trends (a notice), never this run's result."""
+    names it); a failure costs the next run its trends (a notice), never this run's result.
+    ``blind``: the look-up failed, so it knows no run before its own (the next look-up joins
+    the last snapshot it can read to it)."""
     run = config.github
     if run.runner_temp is None or model.kind not in history.KINDS:
         return
@@ -201,6 +204,7 @@ def keep(
         owed=channel.owed,
         muted=channel.muted,
         leg=config.leg,
+        blind=blind,
     )
     name = history.artifact_name(run.job, model.kind, config.history_key)
     try:

@@ -170,6 +170,8 @@ class Snapshot:
     weekly: datetime | None = None  # the watchdog's: when its last weekly digest went out
     leg: str = ""  # the matrix leg or named step it belongs to, as the digest names it
     ledger: Ledger = field(default_factory=Ledger)  # the runs before the window, by the hour
+    # Kept after a failed look-up: its window and memory start at its own run (`resumed`).
+    blind: bool = False
 
     @property
     def point(self) -> Point:
@@ -221,6 +223,7 @@ class Snapshot:
                 "weekly": self.weekly.isoformat() if self.weekly else None,
                 "leg": self.leg,
                 "ledger": self.ledger.to_json(),
+                **({"blind": True} if self.blind else {}),
             },
             separators=(",", ":"),  # compact: a watchdog of many workflows keeps 48 checks
         )
@@ -260,6 +263,7 @@ class Snapshot:
             weekly=_time(weekly) if weekly is not None else None,
             leg=str(data.get("leg") or "")[:60],
             ledger=Ledger.parse(data.get("ledger")),
+            blind=data.get("blind") is True,
         )
         streak = snapshot.streak
         if "told" not in data and streak.count and (announced != "no" or streak.count > 1):
@@ -317,6 +321,16 @@ def counted(
     if attempt > 1 and attempted(previous, run_id) is None:
         return False
     return not any(p.time == time and p.figures == figures for p in previous.runs)
+
+
+def resumed(blind: Snapshot, older: Snapshot) -> Snapshot:
+    """A snapshot kept after a failed look-up (``blind``: its window is its own run, its
+    memory empty) with what the last readable snapshot before it knew: the window and the
+    memory its run would have carried (what it told the channel stays its own)."""
+    point = blind.runs[-1]
+    window = carried(older, point)
+    ledger = archived(older, window, blind.time, this=point)
+    return replace(blind, window=window, ledger=ledger, blind=older.blind)
 
 
 def remembered(previous: Snapshot | None, run_id: str, now: datetime) -> Ledger:

@@ -57,11 +57,6 @@ def seed(actions: Actions, end: datetime, days: int) -> int:
     return len(runs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a snapshot kept after a failed look-up starts the memory again; "
-    "merging the last readable snapshot's memory into it is not built yet",
-)
 def test_a_failed_look_up_on_a_problem_run_does_not_forget_the_weeks(
     pipeline: Pipeline,
 ) -> None:
