@@ -18,6 +18,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from tests.pipeline import (  # noqa: E402
     WEEKLY_MORNING,
     Pipeline,
     digest_morning,
+    seed_history,
     weekly_morning,
 )
 
@@ -129,6 +131,26 @@ def run_weekly() -> Shown:
     return Shown(check.content, check.summary)
 
 
+def run_weeks() -> Shown:
+    """The sync report at 9 AM on Monday, Jan 19, after three weeks of syncs every 2 hours
+    (tests/pipeline.py's weeks, carried in the snapshot): the example file, its capacity that
+    of those weeks, beside last Monday at 9 AM and what is usual for Mondays at 9 AM."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running(ScriptedEcho()) as echo,
+        fake_actions() as actions,
+    ):
+        assert isinstance(echo, ScriptedEcho)
+        seed_history(actions, WEEKLY_MORNING - timedelta(hours=2), 21)
+        pipeline = Pipeline(Path(tmp), echo, actions)
+        example = json.loads((EXAMPLES / "sync.json").read_text())
+        example["capacity_status"] = {"current_inventory": 15800, "max_capacity": 24000}
+        step = pipeline.run(example, 0, when=WEEKLY_MORNING, env={"GITHUB_JOB": "sync"})
+    if step.code != 0 or "📅" not in step.content:
+        sys.exit(f"gallery: the three weeks' sync failed (exit {step.code}):\n{step.log}")
+    return Shown(step.content, step.summary)
+
+
 # -- Slack mrkdwn, as Slack shows it ----------------------------------------------------------
 # https://api.slack.com/reference/surfaces/formatting: *bold*, _italic_, ~strike~, `code`,
 # <url|text> links, <!here>-style mentions; &amp; &lt; &gt; are the only entities.
@@ -204,6 +226,7 @@ def main(argv: list[str]) -> int:
     ]
     pictures.append(("digest", "watch", "9:00 AM", run_digest, "a day of the three pipelines"))
     pictures.append(("weekly", "watch", "9:00 AM", run_weekly, "three weeks of the pipelines"))
+    pictures.append(("sync-weeks", "sync", "9:00 AM", run_weeks, "three weeks of syncs"))
     for name, job, time, make, source in pictures:
         shown = make()
         (out / f"{name}.slack.txt").write_text(shown.slack)

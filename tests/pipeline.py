@@ -314,6 +314,16 @@ def weeks_of_syncs(end: datetime, days: int) -> list[Point]:
     return runs
 
 
+def seed_history(actions: Actions, end: datetime, days: int) -> int:
+    """The snapshot a sync job's newest run (at ``end``) keeps after ``days`` days of
+    two-hourly syncs (`weeks_of_syncs`), as the first workflow's newest run: the runs it knows."""
+    runs = weeks_of_syncs(end, days)
+    data = zipped("sync.json", report_history("sync", runs, end).to_json().encode())
+    artifact = Artifact("echo-notify-sync-sync", data, created_at=stamp(end))
+    actions.workflows[0].runs.insert(0, Run(900, [artifact], created_at=stamp(end)))
+    return len(runs)
+
+
 def days_of_drains(end: datetime, days: int) -> list[Point]:
     """A drain every 2 hours for ``days`` days up to ``end``: deletion success about 98 %."""
     count = days * 12

@@ -14,10 +14,10 @@ import pytest
 
 from echo_notify.ledger import Ledger, hour_of
 from echo_notify.state import Snapshot
-from tests.fake_github import Actions, Artifact, Run, fake_actions, stamp, zipped
+from tests.fake_github import fake_actions
 from tests.helpers import ScriptedEcho, running
 from tests.integration.test_weeks import sync_at
-from tests.pipeline import NEW_YORK, Pipeline, report_history, sync, weeks_of_syncs
+from tests.pipeline import NEW_YORK, Pipeline, seed_history, sync
 
 START = datetime(2026, 1, 5, 0, 0, tzinfo=NEW_YORK)  # a Monday
 HALF = timedelta(minutes=30)
@@ -46,17 +46,6 @@ def runs_known(snapshot: Snapshot) -> int:
     return sum(hour.runs for hour in memory(snapshot).hours.values())
 
 
-def seed(actions: Actions, end: datetime, days: int) -> int:
-    """A snapshot as the newest run (at ``end``) keeps it after ``days`` days of two-hourly
-    syncs; the runs it knows."""
-    runs = weeks_of_syncs(end, days)
-    snapshot = report_history("sync", runs, end)
-    data = zipped("sync.json", snapshot.to_json().encode())
-    artifact = Artifact("echo-notify-sync-sync", data, created_at=stamp(end))
-    actions.workflows[0].runs.insert(0, Run(900, [artifact], created_at=stamp(end)))
-    return len(runs)
-
-
 def test_a_failed_look_up_on_a_problem_run_does_not_forget_the_weeks(
     pipeline: Pipeline,
 ) -> None:
@@ -67,7 +56,7 @@ def test_a_failed_look_up_on_a_problem_run_does_not_forget_the_weeks(
     week-over-week lines and the usual bands vanish for the next weeks. One transient API
     error costs six weeks of memory (the window's day used to be all it cost)."""
     end = datetime(2026, 1, 19, 8, 0, tzinfo=NEW_YORK)
-    known = seed(pipeline.actions, end, 14)
+    known = seed_history(pipeline.actions, end, 14)
     assert pipeline.run(sync(96), 0, when=end + timedelta(hours=2)).code == 0
     assert runs_known(newest(pipeline)) == known + 1
     pipeline.actions.status = 500
