@@ -197,3 +197,24 @@ def test_the_daily_digest_adds_a_stale_file_read_again_up_again(tmp_path: Path) 
             if r["path"] == "/api/v1/messages" and "igest" in r["body"]
         ][-1]
         assert "120 leads added" in digest, digest
+
+
+def test_a_blind_run_reading_an_old_file_drops_days_of_memory(pipeline: Pipeline) -> None:
+    """Two weeks of two-hourly syncs, then a run that reads a file six days old (the pipeline
+    stopped writing it; stale: a warning, told) while the API fails: a blind snapshot whose
+    time is its file's. The next look-up joins it to the snapshot before it, and
+    state.resumed adds up the memory as of the blind snapshot's `time` (the file's, six days
+    back, not the run's clock): Ledger.add keeps no hour more than a day after it, so every
+    hour of the memory from five days ago to the window's start is dropped, and the run that
+    left the window with them. A day of runs vanishes from `📅 … vs last week` and the
+    weekly digest."""
+    end = datetime(2026, 1, 19, 8, 0, tzinfo=NEW_YORK)
+    known = seed(pipeline.actions, end, 14)
+    assert pipeline.run(sync(96), 0, when=end + timedelta(hours=2)).code == 0
+    pipeline.actions.status = 500
+    old = (end - timedelta(days=6)).isoformat()
+    blind = pipeline.run(sync(96), 0, when=end + timedelta(hours=4), timestamp=old)
+    pipeline.actions.status = 200
+    assert blind.outputs["severity"] == "warning" and blind.outputs["history-artifact"]
+    pipeline.run(sync(96), 0, when=end + timedelta(hours=6))
+    assert runs_known(snapshots(pipeline)[0]) == known + 3
