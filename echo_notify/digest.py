@@ -15,7 +15,7 @@ from statistics import fmean, median
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from . import cancel, history, trend
+from . import cancel, history, state, trend
 from .errors import HistoryError
 from .report import HIGH_IS_BAD, Context, date_shown
 from .state import WINDOW, Point, Snapshot
@@ -109,7 +109,8 @@ def read(client: Github, repository: str, findings: list[Finding]) -> dict[str, 
 
 def _read(client: Github, repo: Any, workflow: str, found: Read) -> None:
     """The newest snapshot of each report in the workflow's last runs (a report whose job
-    skipped the newest run is in an earlier one)."""
+    skipped the newest run is in an earlier one); one kept after a failed look-up (`blind`)
+    joined to the one of its name kept before it, as the report's own look-up does."""
     try:
         runs = repo.get_workflow(workflow).get_runs(branch=repo.default_branch)
         # A fork's run (its pull request, on its own `main`) holds numbers its author wrote.
@@ -117,15 +118,33 @@ def _read(client: Github, repo: Any, workflow: str, found: Read) -> None:
             r for r in itertools.islice(runs, OWN_RUNS_LOOKED_AT) if history.own(r, repo.full_name)
         )
         seen: set[str] = set()
+        blind: dict[str, list[Source]] = {}  # by name: the sources awaiting the one before
         for run in itertools.islice(own, RUNS_LOOKED_AT):
             for artifact in run.get_artifacts():
                 name = artifact.name
-                if NAME.fullmatch(name) and not artifact.expired and name not in seen:
+                if not NAME.fullmatch(name) or artifact.expired:
+                    continue
+                if name not in seen:
                     seen.add(name)  # the newest of each name
-                    found.sources.extend(_sources(client, artifact))
+                    found.sources.extend(sources := _sources(client, artifact))
+                elif name in blind:
+                    sources = blind.pop(name)
+                    _resume(sources, _sources(client, artifact))
+                else:
+                    continue
+                if any(s.snapshot and s.snapshot.blind for s in sources):
+                    blind[name] = sources
     except Exception as exc:  # noqa: BLE001 -- said in the digest, never a failed check
         found.error = _why(exc)
     found.done = True
+
+
+def _resume(sources: list[Source], before: list[Source]) -> None:
+    """Each blind snapshot of ``sources`` joined to the same report's in ``before``."""
+    older = {s.kind: s.snapshot for s in before if s.snapshot}
+    for source in sources:
+        if source.snapshot and source.snapshot.blind and source.kind in older:
+            source.snapshot = state.resumed(source.snapshot, older[source.kind])
 
 
 def _sources(client: Github, artifact: Any) -> list[Source]:
@@ -160,7 +179,8 @@ def day(kind: str, window: tuple[Point, ...], now: datetime, zone: tzinfo) -> di
     rates = [(v, p.time) for p in runs if (v := p.figures.get(key)) is not None]
     pick = max if key in HIGH_IS_BAD else min
     worst = pick(rates, key=lambda r: r[0]) if rates else None
-    added = [v for p in runs if (v := p.figures.get(total)) is not None]
+    # A file read again (a re-run of an old run, a stale file) counts once in the total.
+    added = [v for p in runs if p.counted and (v := p.figures.get(total)) is not None]
     # The history holds less than the day: its oldest run is well after the day's start (more
     # than two of its usual intervals, an hour at least): lost, or a pipeline new today.
     gaps = [(b.time - a.time).total_seconds() for a, b in itertools.pairwise(window)]
@@ -176,7 +196,7 @@ def day(kind: str, window: tuple[Point, ...], now: datetime, zone: tzinfo) -> di
         "spark": trend.sparkline([p.figures.get(key) for p in runs]),
         "longest": {"runs": longest[0], "minutes": round(longest[1])} if longest else None,
         "total": sum(added) if added else None,
-        "unreported": len(runs) - len(added),
+        "unreported": sum(p.counted and p.figures.get(total) is None for p in runs),
         "average": fmean(r[0] for r in rates) if rates else None,
         "worst": worst[0] if worst else None,
         "worst_time": worst[1].astimezone(zone) if worst else None,

@@ -160,9 +160,9 @@ def _newest(
             raise
         return older
     if snapshot.blind:  # kept after a failed look-up: joined to the last one before it
-        with contextlib.suppress(CorruptError):
+        with contextlib.suppress(HistoryError):  # else it is what there is
             before = _newest(client, runs, run_id, attempt, names=names, passed=passed)
-            if before is not None and before.kind == snapshot.kind:
+            if before is not None and snapshot.kind in (before.kind, "auto"):
                 return state.resumed(snapshot, before)
     return snapshot
 

@@ -327,9 +327,12 @@ def resumed(blind: Snapshot, older: Snapshot) -> Snapshot:
     """A snapshot kept after a failed look-up (``blind``: its window is its own run, its
     memory empty) with what the last readable snapshot before it knew: the window and the
     memory its run would have carried (what it told the channel stays its own)."""
-    point = blind.runs[-1]
+    point = blind.runs[-1]  # counted once: not when the one before had it already
+    fresh = counted(older, blind.run_id, blind.attempt, point.time, point.figures)
+    point = replace(point, counted=point.counted and fresh)
     window = carried(older, point)
-    ledger = archived(older, window, blind.time, this=point)
+    now = max(blind.time, older.time, *(p.time for p in older.runs))  # a stale file's is older
+    ledger = archived(older, window, now, this=point)
     return replace(blind, window=window, ledger=ledger, blind=older.blind)
 
 

@@ -18,13 +18,14 @@ from echo_notify.state import Snapshot
 from tests.fake_github import Actions, fake_actions
 from tests.helpers import ScriptedEcho, running
 from tests.integration.test_weeks import sync_at
-from tests.integration.test_weeks_attack import runs_known, seed
+from tests.integration.test_weeks_attack import runs_known
 from tests.pipeline import (
     NEW_YORK,
     PIPELINES,
     WEEKLY_MORNING,
     Pipeline,
     Watchdog,
+    seed_history,
     sync,
     three_workflows,
     weeks_of_pipelines,
@@ -137,7 +138,7 @@ def test_a_blind_crash_with_report_auto_forgets_the_weeks(pipeline: Pipeline) ->
     over week, no usual band, for six weeks. The `auto` snapshot exists precisely to go on
     with whichever report the job kept last."""
     end = datetime(2026, 1, 19, 8, 0, tzinfo=NEW_YORK)
-    known = seed(pipeline.actions, end, 14)
+    known = seed_history(pipeline.actions, end, 14)
     ok = pipeline.run(sync(96), 0, when=end + timedelta(hours=2), report="auto")
     assert ok.code == 0 and runs_known(snapshots(pipeline)[0]) == known + 1
     pipeline.actions.status = 500
@@ -209,7 +210,7 @@ def test_a_blind_run_reading_an_old_file_drops_days_of_memory(pipeline: Pipeline
     left the window with them. A day of runs vanishes from `📅 … vs last week` and the
     weekly digest."""
     end = datetime(2026, 1, 19, 8, 0, tzinfo=NEW_YORK)
-    known = seed(pipeline.actions, end, 14)
+    known = seed_history(pipeline.actions, end, 14)
     assert pipeline.run(sync(96), 0, when=end + timedelta(hours=2)).code == 0
     pipeline.actions.status = 500
     old = (end - timedelta(days=6)).isoformat()
