@@ -1,6 +1,5 @@
-"""Second hostile review of the long memory through ``main()``: sequences around a failed
-look-up (a `blind` snapshot), the digests that read the snapshots, re-runs and stale files.
-Each test is a defect, failing until it is fixed."""
+"""Sequences around a failed look-up (a `blind` snapshot) through ``main()``: the reports and
+the digests that read the snapshots join it to the one before, and count each run once."""
 
 from __future__ import annotations
 
@@ -17,8 +16,8 @@ from echo_notify.ledger import Ledger
 from echo_notify.state import Snapshot
 from tests.fake_github import Actions, fake_actions
 from tests.helpers import ScriptedEcho, running
+from tests.integration.test_memory_sequences import runs_known
 from tests.integration.test_weeks import sync_at
-from tests.integration.test_weeks_attack import runs_known
 from tests.pipeline import (
     NEW_YORK,
     PIPELINES,
@@ -71,14 +70,10 @@ def weekly_lines(dog: Watchdog) -> list[str]:
     return sent[-1].splitlines()
 
 
-def test_the_weekly_digest_reads_a_blind_snapshot_as_the_whole_history(tmp_path: Path) -> None:
-    """Three weeks of syncs, then (half an hour before Monday's weekly digest) one critical
-    sync whose look-up failed (HTTP 500): it keeps a `blind` snapshot, its window its own run,
-    its memory empty. The reports join it to the snapshot before it (history._newest), but the
-    watchdog's digest reads the newest snapshot of each name as it is (digest._read): the
-    weekly digest says the sync ran once this week, with nothing to compare with last week,
-    where it ran 85 times. One transient API error on the sync's side costs the week's
-    digest its sync."""
+def test_the_weekly_digest_joins_a_blind_snapshot_to_the_weeks_before(tmp_path: Path) -> None:
+    """Three weeks of syncs, then half an hour before Monday's weekly digest one critical sync
+    whose look-up failed (HTTP 500) keeps a `blind` snapshot: the digest joins it to the one
+    kept before it, as a report's look-up does, and counts the week's 85 runs, not one."""
     with (
         running(ScriptedEcho()) as echo,
         fake_actions(Actions(workflows=three_workflows())) as actions,
@@ -99,11 +94,9 @@ def test_the_weekly_digest_reads_a_blind_snapshot_as_the_whole_history(tmp_path:
         assert "85 runs" in sync_line and "last week 84 runs" in sync_line, sync_line
 
 
-def test_the_daily_digest_reads_a_blind_snapshot_as_the_whole_day(tmp_path: Path) -> None:
-    """A day of half-hourly syncs, then one critical sync whose look-up failed: its `blind`
-    snapshot is the newest, and the watchdog's daily digest (digest.day reads the window as
-    it is) says the sync ran once in the last 24 hours ('history holds less than the day')
-    where it ran 47 times (its window holds 48 runs)."""
+def test_the_daily_digest_joins_a_blind_snapshot_to_the_day_before(tmp_path: Path) -> None:
+    """A day of half-hourly syncs, then a critical sync whose look-up failed: the daily digest
+    joins its `blind` snapshot to the one before and counts the day's runs, not one."""
     with (
         running(ScriptedEcho()) as echo,
         fake_actions(Actions(workflows=three_workflows())) as actions,
@@ -129,14 +122,10 @@ def test_the_daily_digest_reads_a_blind_snapshot_as_the_whole_day(tmp_path: Path
         assert "47 runs" in line, digest
 
 
-def test_a_blind_crash_with_report_auto_forgets_the_weeks(pipeline: Pipeline) -> None:
-    """`report: auto`, two weeks of syncs, then a run whose pipeline crashed before writing
-    its file while the API failed: it cannot know its report, so it keeps a blind `auto`
-    snapshot (it told the channel of the crash). The next sync reads it as the newest; the
-    look-up joins a blind snapshot only to one of its own kind (history._newest: `before.kind
-    == snapshot.kind`), so the `auto` one is taken alone and the two weeks are gone: no week
-    over week, no usual band, for six weeks. The `auto` snapshot exists precisely to go on
-    with whichever report the job kept last."""
+def test_a_blind_crash_with_report_auto_keeps_the_weeks(pipeline: Pipeline) -> None:
+    """`report: auto`: a run crashes before writing its file while the API fails, and keeps a
+    blind `auto` snapshot (it told the channel of the crash). The next sync joins it to the
+    sync's snapshot before it: the weeks of memory go on."""
     end = datetime(2026, 1, 19, 8, 0, tzinfo=NEW_YORK)
     known = seed_history(pipeline.actions, end, 14)
     ok = pipeline.run(sync(96), 0, when=end + timedelta(hours=2), report="auto")
@@ -151,15 +140,10 @@ def test_a_blind_crash_with_report_auto_forgets_the_weeks(pipeline: Pipeline) ->
     assert runs_known(newest) >= known + 1, f"{runs_known(newest)} runs known of {known + 3}"
 
 
-def test_a_stale_file_read_again_by_a_blind_run_counts_twice(pipeline: Pipeline) -> None:
-    """The 9:00 AM sync reads a file with a critical verification and 120 leads added; the
-    9:30 run reads the same file again (the pipeline wrote no new one) while the API fails:
-    it is critical, tells the channel and keeps a blind snapshot. Alone, it cannot know the
-    file was read already (state.counted has no previous), so its point is `counted`; the
-    next run joins it to the 9:00 snapshot (state.resumed) and the window holds the file
-    twice, under two runs. The 9 AM hour adds up 2 runs and 240 leads added where one file
-    said 120: next Monday's `📅 Leads added today … vs last Mon` and the weekly digest's
-    total count those leads twice. Without the failed look-up, it counts once."""
+def test_a_stale_file_read_again_by_a_blind_run_counts_once(pipeline: Pipeline) -> None:
+    """The 9:00 sync reads a file; the 9:30 run reads the same file again while the API fails (a
+    blind snapshot). Joined to the 9:00 snapshot, the blind run's point is not counted again:
+    the 9 AM hour holds one run's 120 leads."""
     nine = datetime(2026, 1, 5, 9, 0, tzinfo=NEW_YORK)
     data = sync_at(nine, 50.0, 120)
     pipeline.run(data, 0, when=nine, timestamp=nine.isoformat())
@@ -172,13 +156,9 @@ def test_a_stale_file_read_again_by_a_blind_run_counts_twice(pipeline: Pipeline)
     assert hour.total("added") == 120, f"{hour.runs} runs, {hour.total('added')} leads added"
 
 
-def test_the_daily_digest_adds_a_stale_file_read_again_up_again(tmp_path: Path) -> None:
-    """The pipeline stops writing its file after 9:00 AM: the 9:30 and 10:00 syncs read the
-    same file (120 leads added). The memory counts it once (state.counted: shown, not added
-    up again), and each report's `📅 Leads added today` leaves it out, but the watchdog's
-    daily digest adds up every run of the window (digest.day: `added` over all runs, `counted`
-    ignored): '360 leads added' where the pipeline added 120, and the weekly digest (the
-    memory) will say 120 for the same day."""
+def test_the_daily_digest_adds_a_stale_file_read_again_once(tmp_path: Path) -> None:
+    """The 9:30 and 10:00 syncs read the 9:00 file again: the daily digest adds its 120 leads
+    once, as the memory and each report's day total do."""
     with (
         running(ScriptedEcho()) as echo,
         fake_actions(Actions(workflows=three_workflows())) as actions,
@@ -200,15 +180,10 @@ def test_the_daily_digest_adds_a_stale_file_read_again_up_again(tmp_path: Path) 
         assert "120 leads added" in digest, digest
 
 
-def test_a_blind_run_reading_an_old_file_drops_days_of_memory(pipeline: Pipeline) -> None:
-    """Two weeks of two-hourly syncs, then a run that reads a file six days old (the pipeline
-    stopped writing it; stale: a warning, told) while the API fails: a blind snapshot whose
-    time is its file's. The next look-up joins it to the snapshot before it, and
-    state.resumed adds up the memory as of the blind snapshot's `time` (the file's, six days
-    back, not the run's clock): Ledger.add keeps no hour more than a day after it, so every
-    hour of the memory from five days ago to the window's start is dropped, and the run that
-    left the window with them. A day of runs vanishes from `📅 … vs last week` and the
-    weekly digest."""
+def test_a_blind_run_reading_an_old_file_keeps_the_memory(pipeline: Pipeline) -> None:
+    """A run reads a file six days old (stale: a warning, told) while the API fails: its blind
+    snapshot's time is its file's. Joined to the snapshot before it, the memory is kept by the
+    run's clock, not the file's date: no day of it is dropped."""
     end = datetime(2026, 1, 19, 8, 0, tzinfo=NEW_YORK)
     known = seed_history(pipeline.actions, end, 14)
     assert pipeline.run(sync(96), 0, when=end + timedelta(hours=2)).code == 0

@@ -1,6 +1,5 @@
-"""Attacks on the long memory through ``main()``: sequences of runs (re-runs, stale files, a
-failed look-up, crashes) carried by the fake GitHub API from run to run. Each test is a defect
-found by a hostile review, failing until it is fixed."""
+"""The long memory through ``main()`` over sequences of runs (re-runs, stale files, a failed
+look-up, crashes) carried by the fake GitHub API from run to run: each run counted once."""
 
 from __future__ import annotations
 
@@ -49,12 +48,10 @@ def runs_known(snapshot: Snapshot) -> int:
 def test_a_failed_look_up_on_a_problem_run_does_not_forget_the_weeks(
     pipeline: Pipeline,
 ) -> None:
-    """Two weeks of memory, then one run whose look-up fails (an HTTP 500 from the API) and
-    that has a problem: it keeps its snapshot (posting.Recalled.keeps: it told the channel of
-    a problem), with a window of one and an empty ledger (state.archived: no previous, no
-    memory). The next run reads that snapshot as the newest: the two weeks are gone; the
-    week-over-week lines and the usual bands vanish for the next weeks. One transient API
-    error costs six weeks of memory (the window's day used to be all it cost)."""
+    """Two weeks of memory, then a problem run whose look-up fails (HTTP 500): it keeps a `blind`
+    snapshot (it told the channel), its window its own run and its memory empty; the next run
+    joins it to the snapshot kept before it, so the weeks go on (one API error used to cost
+    the whole memory)."""
     end = datetime(2026, 1, 19, 8, 0, tzinfo=NEW_YORK)
     known = seed_history(pipeline.actions, end, 14)
     assert pipeline.run(sync(96), 0, when=end + timedelta(hours=2)).code == 0
@@ -68,12 +65,9 @@ def test_a_failed_look_up_on_a_problem_run_does_not_forget_the_weeks(
 
 
 def test_a_re_run_of_a_run_the_window_no_longer_holds_counts_once(pipeline: Pipeline) -> None:
-    """49 half-hourly syncs (the first has left the 48-run window for the long memory), then
-    a re-run (attempt 2) of that first run, its file written now. The docs promise a re-run
-    takes its run's place and counts once; the memory counts the run twice: the first
-    attempt in the ledger at 0:00 (state.remembered and state.archived only drop an earlier
-    attempt the window holds) and the re-run in the window now. Its leads are added to two
-    days' totals (`📅 Leads added today`), its runs to the weekly digest's count."""
+    """49 half-hourly syncs (the first has left the window for the long memory), then a re-run
+    of that first run: the memory has it already, so the re-run is shown but not added up
+    again (`Point.counted`): its leads are not in two days' totals."""
     moment = START
     for _ in range(49):
         assert pipeline.run(sync_at(moment, None, None), 0, when=moment).code == 0
@@ -86,11 +80,8 @@ def test_a_re_run_of_a_run_the_window_no_longer_holds_counts_once(pipeline: Pipe
 
 
 def test_the_same_stale_file_read_again_is_not_counted_again(pipeline: Pipeline) -> None:
-    """The pipeline stops writing its file at 9:00 AM (a self-hosted runner keeps the old
-    one): the 9:30 and 10:00 runs read the same file, stamped 9:00, and each adds it to the
-    memory at 9:00 AM again: the 9 AM hour counts 3 runs and 360 leads added where one file
-    said 120, so next week's `📅 Leads added today … vs last Mon to this hour` and the weekly
-    digest's total count those leads three times (and the hour's run count)."""
+    """The pipeline stops writing its file at 9:00 AM: the 9:30 and 10:00 runs read the same file,
+    stamped 9:00. The 9 AM hour counts it once: 120 leads added, not 360."""
     nine = datetime(2026, 1, 5, 9, 0, tzinfo=NEW_YORK)
     data = sync_at(nine, 96.0, 120)
     for minutes in (0, 30, 60):

@@ -1,5 +1,5 @@
-"""Second hostile review of the long memory: the look-up that joins a blind snapshot to the
-one before it (history._newest), with the API faked down to what it reads."""
+"""The look-up that joins a snapshot kept after a failed look-up (`blind`) to the one kept
+before it (history._newest), with the API faked down to what it reads."""
 
 from __future__ import annotations
 
@@ -54,16 +54,12 @@ def snapshot(at: datetime, run: str, **changes: Any) -> Snapshot:
     return replace(base, **changes)
 
 
-def test_a_blind_snapshot_read_is_thrown_away_when_the_one_before_it_fails_to_download(
+def test_a_blind_snapshot_stands_alone_when_the_one_before_it_fails_to_download(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The newest snapshot is blind and was read; fetching the one before it (only to join
-    its memory) hits a storage error (HTTP 500, a HistoryError, not a CorruptError): the
-    whole look-up fails, so this run is blind too. It forgets what the blind run told the
-    channel (a critical problem an hour ago): it posts the problem again as new, with
-    `mention`, or stays silent on the recovery it owes. Before the join, reading the blind
-    snapshot was enough. The join is an extra: its failure should leave the blind snapshot
-    as read."""
+    """The newest snapshot is blind and was read; fetching the one before it (only to join its
+    memory) hits a storage error: the blind snapshot is used as it is, so this run still knows
+    what the channel was told (a critical problem an hour ago)."""
     blind = snapshot(T, "2", blind=True)
     runs = [
         FakeRun(3, T + timedelta(hours=1), status="in_progress"),
