@@ -320,7 +320,10 @@ def counted(
         return True
     if attempt > 1 and attempted(previous, run_id) is None:
         return False
-    return not any(p.time == time and p.figures == figures for p in previous.runs)
+    return not any(  # another run's point (a re-run's earlier attempt it replaces is its own)
+        p.time == time and p.figures == figures and not (run_id and p.run == run_id)
+        for p in previous.runs
+    )
 
 
 def resumed(blind: Snapshot, older: Snapshot) -> Snapshot:

@@ -11,7 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from echo_notify.ledger import SPAN, Hour, Ledger, hour_of
-from echo_notify.state import WINDOW, Point, Snapshot, Streak, archived, carried, remembered
+from echo_notify.state import (
+    WINDOW,
+    Point,
+    Snapshot,
+    Streak,
+    archived,
+    carried,
+    counted,
+    remembered,
+)
 from echo_notify.weeks import band, readings, same_time, today
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -259,3 +268,24 @@ def test_learning_says_from_when_the_hour_is_learnt() -> None:
         "low": 94.0,
         "high": 98.0,
     }
+
+
+def test_a_file_read_again_counts_once_and_a_re_run_of_its_own_run_in_its_place() -> None:
+    window = (point(T0, "7", added=120), point(T0 + timedelta(hours=1), "8", added=5))
+    previous = Snapshot(
+        kind="sync",
+        time=window[-1].time,
+        run_id="8",
+        attempt=1,
+        severity="ok",
+        failed=False,
+        levels={},
+        figures={},
+        streak=Streak(),
+        window=window,
+    )
+    file = {"added": 120}
+    assert not counted(previous, "9", 1, T0, file)  # another run read the 9:00 file again
+    assert counted(previous, "7", 2, T0, file)  # run 7's re-run: in its attempt's place
+    assert counted(previous, "9", 1, T0, {"added": 121})  # another file of the same time
+    assert not counted(previous, "3", 2, T0 - timedelta(days=3), {})  # its run left the window
