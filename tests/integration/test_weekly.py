@@ -83,8 +83,8 @@ def test_a_week_beside_the_last_in_one_weekly_digest(
     ) in lines
     assert "   Capacity now 66.5% used · ▲ 5.2 pts vs a week before (61.3%)" in lines
     assert (
-        "   🔎 2 unusual hours: Tue 4 AM verification 84.0% (usually 94.0%–98.0%); "
-        "Thu 6 PM verification 91.0% (usually 94.5%–98.5%)"
+        "   🔎 2 unusual hours: Tue 4 AM verification 84.0% (usually 94.0–98.0%); "
+        "Thu 6 PM verification 91.0% (usually 94.5–98.5%)"
     ) in lines
     # The drain's history starts 10 days back: no arrows against a week it does not know.
     assert "its history starts at Jan 9, 8:00 AM, so last week is unknown" in weekly

@@ -22,6 +22,7 @@ from echo_notify.state import (
     remembered,
 )
 from echo_notify.weeks import band, readings, same_time, today
+from tests.pipeline import report_history
 
 NEW_YORK = ZoneInfo("America/New_York")
 KOLKATA = ZoneInfo("Asia/Kolkata")
@@ -161,18 +162,7 @@ def test_the_memory_counts_every_run_once_at_its_own_time(
 
 def test_a_run_older_than_the_whole_window_goes_straight_to_the_memory() -> None:
     window = tuple(point(T0 + timedelta(hours=i), str(i), verification=95.0) for i in range(WINDOW))
-    previous = Snapshot(
-        kind="sync",
-        time=window[-1].time,
-        run_id=window[-1].run,
-        attempt=1,
-        severity="ok",
-        failed=False,
-        levels={},
-        figures={},
-        streak=Streak(),
-        window=window,
-    )
+    previous = report_history("sync", list(window), window[-1].time)
     stale = point(T0 - timedelta(days=1), "late", verification=50.0)
     now = window[-1].time + timedelta(hours=1)
     kept = carried(previous, stale)
@@ -272,18 +262,7 @@ def test_learning_says_from_when_the_hour_is_learnt() -> None:
 
 def test_a_file_read_again_counts_once_and_a_re_run_of_its_own_run_in_its_place() -> None:
     window = (point(T0, "7", added=120), point(T0 + timedelta(hours=1), "8", added=5))
-    previous = Snapshot(
-        kind="sync",
-        time=window[-1].time,
-        run_id="8",
-        attempt=1,
-        severity="ok",
-        failed=False,
-        levels={},
-        figures={},
-        streak=Streak(),
-        window=window,
-    )
+    previous = report_history("sync", list(window), window[-1].time)
     file = {"added": 120}
     assert not counted(previous, "9", 1, T0, file)  # another run read the 9:00 file again
     assert counted(previous, "7", 2, T0, file)  # run 7's re-run: in its attempt's place
