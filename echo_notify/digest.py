@@ -20,6 +20,7 @@ from .errors import HistoryError
 from .report import HIGH_IS_BAD, Context, date_shown
 from .state import WINDOW, Point, Snapshot
 from .watchdog import OWN_RUNS_LOOKED_AT, Finding, shown_finding
+from .weeks import TOTALS
 
 if TYPE_CHECKING:
     from github import Github
@@ -32,8 +33,6 @@ RUNS_LOOKED_AT = 5  # a workflow's newest runs searched for its reports' snapsho
 READ_LIMIT = 60.0  # seconds for reading every workflow's snapshots; the rest is said unread
 PREFIX = "echo-notify-"
 NAME = re.compile(r"echo-notify-.+-(sync|drain|poll)(-[A-Za-z0-9._-]{1,40})?")  # artifact_name
-# Each report's figure added up over the day, and its rate (trend.KEY): average and worst.
-TOTALS = {"sync": "added", "drain": "removed", "poll": "checked"}
 NOW_FIGURES = ("utilization", "inventory", "pending")  # the newest run's: capacity now
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import trend, weeks
-from .choices import THRESHOLDS, JobStatus
+from .choices import THRESHOLDS, JobStatus, Unusual
 from .errors import NoMetrics
 from .ledger import Ledger
 from .metrics import DRAIN_CLASSES, POLL_STATUSES, Metrics, Number
@@ -115,7 +115,7 @@ class Context:
     previous: Snapshot | None = None
     run_id: str = ""  # GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT: what makes this run a re-run
     attempt: int = 1
-    unusual: str = "info"  # `unusual`: "warning" makes a figure outside what is usual one
+    unusual: Unusual = "info"  # `unusual`: "warning" makes a figure outside what is usual one
 
     @property
     def earlier(self) -> Point | None:

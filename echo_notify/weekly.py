@@ -16,13 +16,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .config import WeeklyAt
-from .digest import LATE, READ_LIMIT, RUNS_LOOKED_AT, TOTALS, Read, shown_reports
+from .digest import LATE, READ_LIMIT, RUNS_LOOKED_AT, Read, shown_reports
 from .ledger import HOUR, WEEK, Hour, Ledger, hour_of
 from .report import HIGH_IS_BAD, Context, date_shown
 from .state import Snapshot
 from .trend import KEY
 from .watchdog import Finding, shown_finding
-from .weeks import COMPARED, RATES, as_shown, band, same_time
+from .weeks import COMPARED, RATES, TOTALS, as_shown, band, same_time
 
 DAY = timedelta(days=1)
 # Each report's capacity figure: the newest hour's this week beside the same hour a week before.
